@@ -1,1 +1,36 @@
-//! stub
+//! BitRouter's HTTP proxy, built as a tower stack that an application can reuse piece by
+//! piece or replace.
+//!
+//! ```text
+//! HTTP segment:  request id → tracing → body limit → Endpoints
+//! call segment:  auth → guardrails → routing with fallback → dispatch → Provider
+//! ```
+//!
+//! [`Gateway::from_env`] assembles the zero-config proxy; [`Gateway::new`] takes explicit
+//! providers and a router. [`Gateway::bind`] then [`BoundServer::run`] serve it; the layers
+//! ([`layers`]) and [`Gateway::call_service`] can be composed into other stacks.
+
+mod body;
+mod call;
+mod config;
+mod endpoints;
+mod error;
+mod gateway;
+pub mod layers;
+mod relay;
+mod reply;
+mod serve;
+mod stack;
+
+pub use body::Body;
+pub use call::{CallReply, FailedAttempt, ModelCall, StreamGuards, TargetedCall};
+pub use config::{DEFAULT_LISTEN, ServerConfig};
+pub use endpoints::{Endpoints, REQUEST_ID_HEADER};
+pub use error::GatewayError;
+pub use gateway::{
+    CallService, Gateway, GatewayInfo, ModelListing, StartError, catalog_router, check_loops,
+};
+pub use relay::StreamOutcome;
+pub use reply::{ATTEMPTS_HEADER, MODEL_HEADER, PROVIDER_HEADER};
+pub use serve::{BoundServer, shutdown_signal};
+pub use stack::{HttpService, MakeBitrouterRequestId, http_service};

@@ -1,0 +1,33 @@
+//! The server's settings.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bitrouter_providers::Timeouts;
+
+/// The default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4356";
+
+/// How the proxy listens and what it accepts.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The largest request body accepted (413 beyond).
+    pub body_limit: usize,
+    /// Upstream timeouts.
+    pub timeouts: Timeouts,
+    /// How long a graceful shutdown waits for in-flight requests.
+    pub drain_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4356)),
+            body_limit: 16 * 1024 * 1024,
+            timeouts: Timeouts::default(),
+            drain_timeout: Duration::from_secs(600),
+        }
+    }
+}

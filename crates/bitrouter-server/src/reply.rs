@@ -1,0 +1,121 @@
+//! Turning a [`CallReply`] into the client's HTTP response.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bitrouter_core::{AnswerStream, Protocol, ProviderError, ProviderResponse, ResponseBody};
+use bitrouter_protocols::{StreamOptions, decode_response, encode_response};
+use futures::StreamExt;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue};
+use http::{Response, StatusCode};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+
+use crate::body::{Body, json};
+use crate::call::CallReply;
+use crate::error::GatewayError;
+use crate::relay::{self, OnEnd};
+
+/// The header naming the provider that served the call.
+pub const PROVIDER_HEADER: &str = "x-bitrouter-provider";
+/// The header naming the upstream model that served the call.
+pub const MODEL_HEADER: &str = "x-bitrouter-model";
+/// The header counting the targets tried (1 when the first one answered).
+pub const ATTEMPTS_HEADER: &str = "x-bitrouter-attempts";
+
+/// What the renderer needs to know of the client's side.
+pub struct ClientSide {
+    /// The client's protocol.
+    pub protocol: Protocol,
+    /// Stream options the client asked for.
+    pub options: StreamOptions,
+    /// Called when a stream ends.
+    pub on_end: OnEnd,
+}
+
+/// The response for a reply.
+pub fn render(reply: CallReply, client: ClientSide) -> Result<Response<Body>, GatewayError> {
+    let CallReply {
+        target,
+        response,
+        failed,
+        stream_guards,
+    } = reply;
+    let provider = target.provider.clone();
+    let mut res = match response {
+        ProviderResponse::Complete(body) => {
+            let bytes = complete_body(body, client.protocol, &provider)?;
+            json(StatusCode::OK, bytes)
+        }
+        ProviderResponse::Stream(answer) => {
+            let guards = stream_guards.into_inner();
+            let body = match answer {
+                AnswerStream::Wire { protocol, chunks }
+                    if protocol == client.protocol && guards.is_empty() =>
+                {
+                    stream_body(relay::passthrough(
+                        protocol,
+                        chunks,
+                        client.options,
+                        client.on_end,
+                    ))
+                }
+                other => {
+                    let parts = relay::canonical_parts(other);
+                    stream_body(relay::translate(
+                        parts,
+                        client.protocol,
+                        client.options,
+                        guards,
+                        client.on_end,
+                    ))
+                }
+            };
+            let mut res = Response::new(body);
+            let h = res.headers_mut();
+            h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+            h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            res
+        }
+    };
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&provider) {
+        h.insert(HeaderName::from_static(PROVIDER_HEADER), v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&target.model) {
+        h.insert(HeaderName::from_static(MODEL_HEADER), v);
+    }
+    h.insert(
+        HeaderName::from_static(ATTEMPTS_HEADER),
+        HeaderValue::from(failed.len() + 1),
+    );
+    Ok(res)
+}
+
+fn stream_body(s: impl futures::Stream<Item = bytes::Bytes> + Send + 'static) -> Body {
+    StreamBody::new(s.map(|b| Ok::<_, Infallible>(Frame::data(b)))).boxed_unsync()
+}
+
+/// The complete body in the client's protocol: untouched when the upstream speaks it.
+fn complete_body(
+    body: ResponseBody,
+    client: Protocol,
+    provider: &Arc<str>,
+) -> Result<bytes::Bytes, GatewayError> {
+    let invalid = |message: String| GatewayError::Upstream {
+        provider: provider.clone(),
+        error: ProviderError::InvalidResponse { message },
+    };
+    let canonical = match body {
+        ResponseBody::Wire(wire) if wire.protocol == client => return Ok(wire.bytes),
+        ResponseBody::Wire(wire) => {
+            decode_response(wire.protocol, &wire.bytes).map_err(|e| invalid(e.message))?
+        }
+        ResponseBody::Canonical(c) => *c,
+    };
+    encode_response(client, &canonical)
+        .map(bytes::Bytes::from)
+        .map_err(|e| GatewayError::Internal {
+            message: format!("cannot write the answer as {client}: {}", e.message),
+        })
+}
