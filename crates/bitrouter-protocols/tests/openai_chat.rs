@@ -806,3 +806,54 @@ fn error_body_fixture_and_writer() {
     );
     assert_eq!(error_message(P, &body).as_deref(), Some("slow down"));
 }
+
+#[test]
+fn azure_preamble_chunk_does_not_start_the_answer() {
+    let stream = concat!(
+        "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\",\"prompt_filter_results\":[{\"prompt_index\":0,\"content_filter_results\":{}}]}\n\n",
+        "data: {\"id\":\"chatcmpl-az\",\"object\":\"chat.completion.chunk\",\"created\":5,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"ok\"},\"finish_reason\":\"length\"}]}\n\n",
+        "data: [DONE]\n\n",
+    );
+    assert_eq!(
+        decode_stream(&[stream.as_bytes()]).unwrap(),
+        vec![
+            StreamPart::Start {
+                id: "chatcmpl-az".into(),
+                model: "gpt-4o".into()
+            },
+            StreamPart::TextDelta { text: "ok".into() },
+            StreamPart::Finish {
+                reason: FinishReason::Length
+            },
+        ]
+    );
+}
+
+#[test]
+fn answers_with_content_parts_and_reasoning_decode() {
+    let body = json!({
+        "id": "x", "object": "chat.completion", "created": 1, "model": "magistral",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {
+            "role": "assistant",
+            "reasoning_content": "because",
+            "content": [{"type": "text", "text": "A"}, {"type": "other"}, {"type": "text", "text": "B"}]
+        }}]
+    });
+    let response = decode_response(P, body.to_string().as_bytes()).unwrap();
+    assert_eq!(
+        response.content,
+        vec![
+            ContentPart::Reasoning(Reasoning {
+                text: "because".into(),
+                ..Reasoning::default()
+            }),
+            text("AB"),
+        ]
+    );
+    assert_eq!(response.usage, Usage::default());
+    let err = decode_response(P, br#"{"id":"x","choices":[]}"#).unwrap_err();
+    assert_eq!(
+        err.message,
+        "chat completion body: `choices` is empty; the upstream returned no answer"
+    );
+}

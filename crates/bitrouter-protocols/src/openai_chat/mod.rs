@@ -3,21 +3,25 @@
 //! OpenAI-compatible servers add (`reasoning_content` from DeepSeek and vLLM, `reasoning` from
 //! OpenRouter).
 //!
-//! - [`request`]: client bodies into [`ChatRequest`](bitrouter_core::ChatRequest) with
-//!   field-naming errors, and canonical requests out for an upstream.
+//! - [`request`] (with [`options`]): client bodies into
+//!   [`ChatRequest`](bitrouter_core::ChatRequest) with field-naming errors;
+//!   [`request_encode`]: canonical requests out for an upstream.
 //! - [`response`]: complete answers (`chat.completion`) both ways, and the usage and
 //!   finish-reason mappings the stream shares.
-//! - [`stream`]: `chat.completion.chunk` events both ways.
+//! - [`stream`] and [`stream_encode`]: `chat.completion.chunk` events in and out.
 //! - [`error`]: the `{"error":{…}}` body.
 
 mod error;
+mod options;
 mod request;
 mod request_encode;
 mod response;
 mod stream;
+mod stream_encode;
 
 pub(crate) use error::{error_body, error_message};
 pub(crate) use request::decode_request;
 pub(crate) use request_encode::encode_request;
 pub(crate) use response::{decode_response, encode_response};
-pub(crate) use stream::{Decoder, Encoder};
+pub(crate) use stream::Decoder;
+pub(crate) use stream_encode::Encoder;

@@ -34,7 +34,7 @@ struct WireChoice {
 #[derive(Debug, Default, Deserialize)]
 struct WireMessage {
     #[serde(default)]
-    content: Option<String>,
+    content: Option<WireText>,
     #[serde(default)]
     refusal: Option<String>,
     #[serde(default)]
@@ -43,6 +43,36 @@ struct WireMessage {
     reasoning: Option<String>,
     #[serde(default)]
     tool_calls: Vec<WireToolCallIn>,
+}
+
+/// Message content: a string, or (some compatible servers, e.g. Mistral) an array of parts
+/// whose `text` parts are the answer.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum WireText {
+    Text(String),
+    Parts(Vec<WireTextPart>),
+}
+
+#[derive(Debug, Deserialize)]
+struct WireTextPart {
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+impl WireText {
+    fn into_text(self) -> String {
+        match self {
+            WireText::Text(text) => text,
+            WireText::Parts(parts) => parts
+                .into_iter()
+                .filter(|p| p.kind == "text")
+                .filter_map(|p| p.text)
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,7 +208,11 @@ pub(crate) fn decode_response(body: &[u8]) -> Result<ChatResponse, DecodeError> 
             ..Reasoning::default()
         }));
     }
-    if let Some(text) = message.content.filter(|t| !t.is_empty()) {
+    if let Some(text) = message
+        .content
+        .map(WireText::into_text)
+        .filter(|t| !t.is_empty())
+    {
         content.push(ContentPart::Text { text });
     }
     if let Some(text) = message.refusal.filter(|t| !t.is_empty()) {
