@@ -857,3 +857,43 @@ fn answers_with_content_parts_and_reasoning_decode() {
         "chat completion body: `choices` is empty; the upstream returned no answer"
     );
 }
+
+#[test]
+fn tool_call_fragments_without_index_follow_the_latest_call() {
+    let stream = concat!(
+        "data: {\"id\":\"c\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"id\":\"a\",\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}}]}\n\n",
+        "data: {\"id\":\"c\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"function\":{\"arguments\":\"{\\\"x\\\":1}\"}}]}}]}\n\n",
+        "data: {\"id\":\"c\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"id\":\"b\",\"type\":\"function\",\"function\":{\"name\":\"g\",\"arguments\":\"{}\"}}]}}]}\n\n",
+        "data: {\"id\":\"c\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n",
+        "data: [DONE]\n\n",
+    );
+    let parts = decode_stream(&[stream.as_bytes()]).unwrap();
+    assert_eq!(
+        parts[1..],
+        [
+            StreamPart::ToolCallStart {
+                index: 0,
+                id: "a".into(),
+                name: "f".into(),
+                signature: None
+            },
+            StreamPart::ToolCallDelta {
+                index: 0,
+                arguments: "{\"x\":1}".into()
+            },
+            StreamPart::ToolCallStart {
+                index: 1,
+                id: "b".into(),
+                name: "g".into(),
+                signature: None
+            },
+            StreamPart::ToolCallDelta {
+                index: 1,
+                arguments: "{}".into()
+            },
+            StreamPart::Finish {
+                reason: FinishReason::ToolCalls
+            },
+        ]
+    );
+}

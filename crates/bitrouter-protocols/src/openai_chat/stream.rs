@@ -105,11 +105,13 @@ impl Decoder {
     }
 
     fn tool_call(&mut self, delta: ToolCallDelta, out: &mut Vec<StreamPart>) {
-        let wire_index = delta.index.unwrap_or(0);
         let function = delta.function.unwrap_or_default();
         // A new call: an unseen wire index, or a new id at a known one (some servers number
-        // every parallel call 0).
-        let known = self.calls.iter().rposition(|(i, _)| *i == wire_index);
+        // every parallel call 0). Without an index, a fragment belongs to the latest call.
+        let (wire_index, known) = match delta.index {
+            Some(i) => (i, self.calls.iter().rposition(|(w, _)| *w == i)),
+            None => (ordinal(self.calls.len()), self.calls.len().checked_sub(1)),
+        };
         let index = match (known, delta.id.filter(|id| !id.is_empty())) {
             (Some(pos), None) => pos,
             (Some(pos), Some(id)) if self.calls[pos].1 == id => pos,
