@@ -9,14 +9,12 @@
 
 mod anthropic_messages;
 mod codec;
-#[allow(dead_code, reason = "used by the codecs as they land")]
 mod data_url;
 mod error;
 mod google_generate_content;
 mod openai_chat;
 mod openai_responses;
 mod peek;
-#[allow(dead_code, reason = "used by the codecs as they land")]
 mod reasoning_budget;
 mod sse;
 
