@@ -1,82 +1,45 @@
-//! Placeholder for the `google_generate_content` codec: every function reports that the protocol is not
-//! implemented yet.
+//! Google's Gemini API `generateContent` and `streamGenerateContent` (with `alt=sse`).
+//!
+//! The model and the stream flag live in the URL (`models/{model}:generateContent`), so the
+//! request decoder takes them from the [`RequestContext`](crate::RequestContext) and the
+//! encoder leaves them out of the body. Gemini sends function calls without ids; the decoders
+//! mint `call_<n>_<name>` ids and pair function responses with the calls by name, and the
+//! request encoder recovers a result's function name from the call with the same id.
+//!
+//! Decoders accept the REST API's camelCase field names and their snake_case spellings
+//! (`system_instruction`, `inline_data`), as Google's own examples use both.
 
-use bitrouter_core::{ChatRequest, ChatResponse, StreamPart};
+mod config;
+mod error;
+mod parts;
+mod request;
+mod response;
+mod schema;
+mod stream;
 
-use crate::codec::{ErrorInfo, RequestContext, StreamDecoder, StreamEncoder, StreamOptions};
-use crate::error::{DecodeError, EncodeError};
-use crate::sse::{SseEvent, write_event};
+use serde_json::{Map, Value};
 
-const NOT_YET: &str = "the google_generate_content protocol is not implemented yet";
+pub(crate) use error::{error_body, error_message};
+pub(crate) use request::{decode_request, encode_request};
+pub(crate) use response::{decode_response, encode_response};
+pub(crate) use stream::{Decoder, Encoder};
 
-pub(crate) fn decode_request(
-    _body: &[u8],
-    _cx: &RequestContext<'_>,
-) -> Result<ChatRequest, DecodeError> {
-    Err(DecodeError::new(NOT_YET))
-}
-
-pub(crate) fn encode_request(_request: &ChatRequest) -> Result<Vec<u8>, EncodeError> {
-    Err(EncodeError::new(NOT_YET))
-}
-
-pub(crate) fn decode_response(_body: &[u8]) -> Result<ChatResponse, DecodeError> {
-    Err(DecodeError::new(NOT_YET))
-}
-
-pub(crate) fn encode_response(_response: &ChatResponse) -> Result<Vec<u8>, EncodeError> {
-    Err(EncodeError::new(NOT_YET))
-}
-
-pub(crate) fn error_body(error: &ErrorInfo<'_>) -> Vec<u8> {
-    serde_json::json!({"error": {"message": error.message, "code": error.status}})
-        .to_string()
-        .into_bytes()
-}
-
-pub(crate) fn error_message(body: &[u8]) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    v["error"]["message"].as_str().map(str::to_owned)
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Decoder;
-
-impl Decoder {
-    pub(crate) fn new() -> Self {
-        Self
-    }
-}
-
-impl StreamDecoder for Decoder {
-    fn decode(&mut self, _event: &SseEvent, _out: &mut Vec<StreamPart>) -> Result<(), DecodeError> {
-        Err(DecodeError::new(NOT_YET))
-    }
-
-    fn is_done(&self) -> bool {
-        true
-    }
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Encoder;
-
-impl Encoder {
-    pub(crate) fn new(_options: StreamOptions) -> Self {
-        Self
-    }
-}
-
-impl StreamEncoder for Encoder {
-    fn encode(&mut self, _part: &StreamPart, _out: &mut Vec<u8>) {}
-
-    fn finish(&mut self, _out: &mut Vec<u8>) {}
-
-    fn error(&mut self, error: &ErrorInfo<'_>, out: &mut Vec<u8>) {
-        write_event(
-            out,
-            Some("error"),
-            &String::from_utf8_lossy(&error_body(error)),
-        );
-    }
+/// A field by its camelCase name, or its snake_case spelling; `null` counts as absent.
+fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    let value = match obj.get(name) {
+        Some(v) => Some(v),
+        None => {
+            let mut snake = String::with_capacity(name.len() + 4);
+            for c in name.chars() {
+                if c.is_ascii_uppercase() {
+                    snake.push('_');
+                    snake.push(c.to_ascii_lowercase());
+                } else {
+                    snake.push(c);
+                }
+            }
+            obj.get(&snake)
+        }
+    };
+    value.filter(|v| !v.is_null())
 }
