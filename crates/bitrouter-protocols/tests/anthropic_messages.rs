@@ -853,3 +853,68 @@ fn bad_requests_are_rejected_with_the_field_named() {
         "request body: expected a JSON object"
     );
 }
+
+#[test]
+fn request_without_conversation_cannot_be_encoded() {
+    let request = ChatRequest {
+        model: "claude-x".into(),
+        messages: vec![msg(Role::System, vec![text("Only rules.")])],
+        ..ChatRequest::default()
+    };
+    assert_eq!(
+        encode_request(P, &request).unwrap_err().message,
+        "messages: Anthropic needs at least one user or assistant message with content"
+    );
+    assert_eq!(
+        decode_req_err(json!({"model": "m", "max_tokens": 0, "messages": [
+            {"role": "user", "content": "Hi"}
+        ]})),
+        "max_tokens: must be at least 1"
+    );
+}
+
+#[test]
+fn stream_without_message_start_still_starts_and_finishes_once() {
+    let body = b"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"Hi\"}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+    assert_eq!(
+        decode_stream(&[body]).unwrap(),
+        vec![
+            StreamPart::Start {
+                id: "msg_bitrouter".into(),
+                model: String::new(),
+            },
+            StreamPart::TextDelta { text: "Hi".into() },
+            StreamPart::Finish {
+                reason: FinishReason::Stop,
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_signature_closes_its_thinking_block() {
+    let parts = vec![
+        StreamPart::ReasoningDelta { text: "a".into() },
+        StreamPart::ReasoningSignature {
+            signature: "s1".into(),
+        },
+        StreamPart::ReasoningDelta { text: "b".into() },
+        StreamPart::TextDelta { text: "c".into() },
+    ];
+    let ev = events(&encode_stream(&parts));
+    let starts: Vec<(u64, &str)> = ev
+        .iter()
+        .filter(|(n, _)| n == "content_block_start")
+        .map(|(_, d)| {
+            (
+                d["index"].as_u64().unwrap(),
+                d["content_block"]["type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(starts, [(0, "thinking"), (1, "thinking"), (2, "text")]);
+    assert_eq!(ev[0].0, "message_start");
+    assert_eq!(ev[0].1["message"]["id"], "msg_bitrouter");
+    let (_, last_delta) = &ev[ev.len() - 2];
+    assert_eq!(last_delta["delta"]["stop_reason"], "end_turn");
+}

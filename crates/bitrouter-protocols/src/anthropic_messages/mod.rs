@@ -2,7 +2,8 @@
 //!
 //! Follows the official API reference (docs.anthropic.com / platform.claude.com, "Messages",
 //! "Streaming Messages", "Errors"). Anthropic counts `input_tokens` without cache reads and
-//! writes; the canonical [`Usage`] counts them in, so the translators add and subtract them.
+//! writes; the canonical [`Usage`](bitrouter_core::Usage) counts them in, so the translators
+//! add and subtract them.
 //!
 //! Mapping decisions that lose or bend something:
 //! - Server tools (`tools[]` entries whose `type` is not `custom`, e.g. `web_search_20250305`)
@@ -14,7 +15,11 @@
 //!   is dropped when encoding a request; Anthropic would reject it.
 //! - With thinking enabled Anthropic rejects `temperature` other than 1, `top_k`, `top_p`
 //!   below 0.95 and forced tool use, so the encoder drops those sampling fields and turns
-//!   thinking off when a tool is forced.
+//!   thinking off when a tool is forced. `temperature` is clamped to Anthropic's 0–1 range.
+//! - Answers: a canonical `Stop` with tool calls becomes `tool_use` (Anthropic clients run tools
+//!   only then); `Other` becomes `end_turn`, since `pause_turn` would make the client resend.
+//! - Streams: content blocks cannot interleave, so a tool call starting while another streams is
+//!   buffered and written whole after it (see `stream_encoder`).
 
 mod content;
 mod error;

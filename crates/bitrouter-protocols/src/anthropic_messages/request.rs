@@ -23,6 +23,9 @@ pub(crate) fn decode_request(
             "max_tokens: required; Anthropic Messages needs an upper bound on generated tokens",
         )
     })?;
+    if max_tokens == 0 {
+        return Err(DecodeError::new("max_tokens: must be at least 1"));
+    }
 
     let mut messages = decode_system(o.get("system"))?;
     let list = match o.get("messages") {
@@ -91,6 +94,9 @@ fn decode_system(system: Option<&Value>) -> Result<Vec<Message>, DecodeError> {
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(DecodeError::new("system: expected a string or an array")),
     };
+    if content.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(vec![Message {
         role: Role::System,
         content,

@@ -20,6 +20,11 @@ pub(crate) fn encode_request(request: &ChatRequest) -> Result<Vec<u8>, EncodeErr
     body.insert("model".into(), json!(request.model));
 
     let (system, messages) = encode_messages(request)?;
+    if messages.is_empty() {
+        return Err(EncodeError::new(
+            "messages: Anthropic needs at least one user or assistant message with content",
+        ));
+    }
     if let Some(system) = system {
         body.insert("system".into(), system);
     }
