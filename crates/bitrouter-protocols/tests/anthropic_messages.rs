@@ -706,8 +706,11 @@ fn request_encode_hoists_system_and_drops_foreign_reasoning() {
                 })],
             ),
             msg(Role::System, vec![text("Mid-conversation rule.")]),
-            msg(Role::Assistant, vec![text("Hello"), call("c1", "f", "")]),
-            msg(Role::Tool, vec![result("c1", vec![], false)]),
+            msg(
+                Role::Assistant,
+                vec![text("Hello"), call("call_0_ns.f", "f", "")],
+            ),
+            msg(Role::Tool, vec![result("call_0_ns.f", vec![], false)]),
         ],
         tools: vec![ToolDefinition {
             name: "f".into(),
@@ -738,9 +741,9 @@ fn request_encode_hoists_system_and_drops_foreign_reasoning() {
                 ]},
                 {"role": "assistant", "content": [
                     {"type": "text", "text": "Hello"},
-                    {"type": "tool_use", "id": "c1", "name": "f", "input": {}}
+                    {"type": "tool_use", "id": "call_0_ns_f", "name": "f", "input": {}}
                 ]},
-                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "c1"}]}
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call_0_ns_f"}]}
             ],
             "tools": [{"name": "f", "input_schema": {"type": "object"}}],
             "tool_choice": {"type": "none"}

@@ -128,7 +128,7 @@ pub(super) fn encode_part(
         ContentPart::Image { source, .. } => encode_image(source),
         ContentPart::ToolCall(call) => json!({
             "type": "tool_use",
-            "id": call.id,
+            "id": tool_id(&call.id),
             "name": call.name,
             "input": tool_input(call, path)?,
         }),
@@ -163,6 +163,21 @@ fn encode_image(source: &ImageSource) -> Value {
     json!({"type": "image", "source": source})
 }
 
+/// A tool call id Anthropic accepts (`^[a-zA-Z0-9_-]+$`): ids minted by other translators
+/// may hold other characters (a Gemini function name with a dot), so they are replaced with
+/// `_` in the call and its result alike.
+fn tool_id(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// A tool call's JSON-text arguments as the `input` object Anthropic wants.
 pub(super) fn tool_input(call: &ToolCall, path: &str) -> Result<Value, EncodeError> {
     if call.arguments.trim().is_empty() {
@@ -183,7 +198,7 @@ pub(super) fn tool_input(call: &ToolCall, path: &str) -> Result<Value, EncodeErr
 }
 
 fn encode_tool_result(result: &ToolResult, path: &str) -> Result<Value, EncodeError> {
-    let mut block = json!({"type": "tool_result", "tool_use_id": result.call_id});
+    let mut block = json!({"type": "tool_result", "tool_use_id": tool_id(&result.call_id)});
     let blocks = result
         .content
         .iter()
