@@ -6,7 +6,8 @@
 //!
 //! - BitRouter is stateless. A request with `previous_response_id` or `conversation` is
 //!   rejected: the client must send the whole conversation in `input` (with `store: false` and
-//!   `include: ["reasoning.encrypted_content"]` for reasoning models).
+//!   `include: ["reasoning.encrypted_content"]` for reasoning models). Stored `prompt`
+//!   templates, `item_reference` items and `background: true` are rejected for the same reason.
 //! - Only `function` tools are translated. Hosted tools (`web_search`, `file_search`, …) and
 //!   `custom` tools are rejected with a message naming them, rather than dropped silently: a
 //!   model that quietly lost its search tool answers differently without anyone knowing why.

@@ -72,6 +72,18 @@ fn reject_state(obj: &Map<String, Value>) -> Result<(), DecodeError> {
             )));
         }
     }
+    if obj.get("prompt").is_some_and(|v| !v.is_null()) {
+        return Err(DecodeError::new(
+            "prompt: prompt templates are stored at OpenAI and cannot be sent to other \
+             upstreams; send the prompt's text as `instructions` and `input`",
+        ));
+    }
+    if obj.get("background") == Some(&Value::Bool(true)) {
+        return Err(DecodeError::new(
+            "background: BitRouter answers while the request is open and keeps no responses \
+             to poll; send the request without `background: true`",
+        ));
+    }
     Ok(())
 }
 

@@ -222,6 +222,14 @@ fn bad_requests_say_what_is_wrong() {
             "previous_response_id: BitRouter does not keep conversation state",
         ),
         (
+            json!({"model": "m", "input": "hi", "background": true}),
+            "background: BitRouter answers while the request is open",
+        ),
+        (
+            json!({"model": "m", "input": "hi", "prompt": {"id": "pmpt_1"}}),
+            "prompt: prompt templates are stored at OpenAI",
+        ),
+        (
             json!({"model": "m", "input": "hi", "tools": [{"type": "web_search"}]}),
             "tools[0].type: `web_search` tools are not supported",
         ),
