@@ -107,7 +107,14 @@ fn complete_body(
         error: ProviderError::InvalidResponse { message },
     };
     let canonical = match body {
-        ResponseBody::Wire(wire) if wire.protocol == client => return Ok(wire.bytes),
+        ResponseBody::Wire(wire) if wire.protocol == client => {
+            // Forwarded untouched, but only if it is JSON at all: a client SDK would fail on
+            // garbage with a far less helpful message.
+            return match serde_json::from_slice::<serde::de::IgnoredAny>(&wire.bytes) {
+                Ok(_) => Ok(wire.bytes),
+                Err(e) => Err(invalid(format!("the answer is not valid JSON: {e}"))),
+            };
+        }
         ResponseBody::Wire(wire) => {
             decode_response(wire.protocol, &wire.bytes).map_err(|e| invalid(e.message))?
         }

@@ -1,0 +1,77 @@
+//! Fallback from the vendor's own provider to an aggregator.
+
+mod common;
+
+use bitrouter_test_support::{DEFAULT_API_KEY, FakeUpstream, Script};
+use common::*;
+use http::StatusCode;
+
+async fn setup() -> (FakeUpstream, FakeUpstream, TestGateway) {
+    let openai = FakeUpstream::start().await.unwrap();
+    let openrouter = FakeUpstream::start().await.unwrap();
+    let (a, b) = (openai.base_url(), openrouter.base_url());
+    let gw = gateway(&[
+        ("OPENAI_API_KEY", DEFAULT_API_KEY),
+        ("BITROUTER_OPENAI_API_BASE", &a),
+        ("OPENROUTER_API_KEY", DEFAULT_API_KEY),
+        ("BITROUTER_OPENROUTER_API_BASE", &b),
+    ])
+    .await;
+    (openai, openrouter, gw)
+}
+
+#[tokio::test]
+async fn server_errors_and_rate_limits_fall_back_to_the_aggregator() {
+    for status in [500u16, 503, 429] {
+        let (openai, openrouter, gw) = setup().await;
+        openai.push(Script::status(status, r#"{"error":{"message":"busy","type":"server_error","param":null,"code":null}}"#));
+        let reply = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{status}: {}", reply.text());
+        assert_eq!(reply.header("x-bitrouter-provider"), Some("openrouter"));
+        assert_eq!(reply.header("x-bitrouter-attempts"), Some("2"));
+        assert_eq!(openai.request_count(), 1);
+        let sent = openrouter.last_request().unwrap().json.unwrap();
+        assert_eq!(sent["model"], "openai/gpt-4o-mini");
+    }
+}
+
+#[tokio::test]
+async fn a_client_error_does_not_fall_back() {
+    let (openai, openrouter, gw) = setup().await;
+    openai.push(Script::status(400, r#"{"error":{"message":"bad","type":"invalid_request_error","param":null,"code":null}}"#));
+    let reply = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(openrouter.request_count(), 0);
+}
+
+#[tokio::test]
+async fn when_every_target_fails_the_error_lists_each() {
+    let (openai, openrouter, gw) = setup().await;
+    openai.push(Script::status(500, r#"{"error":{"message":"openai broke","type":"server_error","param":null,"code":null}}"#));
+    openrouter.push(Script::Status {
+        status: 429,
+        body: r#"{"error":{"message":"slow down","type":"rate_limit","param":null,"code":429}}"#.into(),
+        headers: vec![("retry-after".into(), "3".into())],
+    });
+    let reply = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini")).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(reply.header("retry-after"), Some("3"));
+    let msg = openai_error(&reply)["message"].as_str().unwrap().to_owned();
+    assert!(
+        msg.contains("openai:gpt-4o-mini -> 500 Internal Server Error: openai broke")
+            && msg.contains("openrouter:openai/gpt-4o-mini -> 429 Too Many Requests: slow down"),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_falls_back_before_its_first_byte() {
+    let (openai, _openrouter, gw) = setup().await;
+    openai.push(Script::status(502, "upstream gateway down"));
+    let mut body = chat("gpt-4o-mini");
+    body["stream"] = serde_json::json!(true);
+    let reply = post_json(&gw.url("/v1/chat/completions"), &body).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("x-bitrouter-provider"), Some("openrouter"));
+    assert_eq!(reply.sse_data().last().map(String::as_str), Some("[DONE]"));
+}
