@@ -20,6 +20,9 @@ pub(crate) const EVENT_STREAM: &str = "text/event-stream";
 /// How many pieces a whole body is split into when it is cut mid-way.
 const CUT_PIECES: usize = 8;
 
+/// The pause between the last chunk of a cut answer and the cut.
+const FLUSH_PAUSE: Duration = Duration::from_millis(5);
+
 /// The body error that makes hyper close the connection without finishing the response.
 #[derive(Debug)]
 pub(crate) struct ConnectionCut;
@@ -142,7 +145,12 @@ fn paced(chunks: Vec<Bytes>, delay: Duration, cut_after: Option<usize>) -> Respo
             Ok(Frame::data(chunk))
         },
     );
-    let ending = stream::iter(cut.then_some(Err(ConnectionCut)));
+    // Pause before failing so hyper flushes what was sent; an error in the same poll as the
+    // data would drop the buffered head and chunks along with the connection.
+    let ending = stream::iter(cut.then_some(())).then(|()| async {
+        tokio::time::sleep(FLUSH_PAUSE).await;
+        Err(ConnectionCut)
+    });
     StreamBody::new(frames.chain(ending)).boxed_unsync()
 }
 

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::answer::Answer;
 use crate::openai_chat::OpenAiChat;
+use crate::tokens::{ARGUMENT_PIECES, even_pieces, word_pieces};
 
 /// The wire protocol a [`FakeUpstream`](crate::FakeUpstream) speaks.
 #[non_exhaustive]
@@ -69,6 +70,20 @@ pub(crate) enum Content<'a> {
     Text(&'a str),
     /// Parallel tool calls as `(name, arguments JSON text)`.
     ToolCalls(&'a [(String, String)]),
+}
+
+impl Content<'_> {
+    /// How many pieces a stream of this content has (words of the text, or argument deltas),
+    /// which is also how many token delays a non-streamed answer waits.
+    pub(crate) fn pieces(self) -> usize {
+        match self {
+            Content::Text(text) => word_pieces(text).len(),
+            Content::ToolCalls(calls) => calls
+                .iter()
+                .map(|(_, arguments)| even_pieces(arguments, ARGUMENT_PIECES).len())
+                .sum(),
+        }
+    }
 }
 
 /// One protocol's wire format: routing, auth, validation and rendering of answers.

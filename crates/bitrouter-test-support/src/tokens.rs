@@ -36,6 +36,9 @@ fn has_word(text: &str) -> bool {
     text.chars().any(|character| !character.is_whitespace())
 }
 
+/// Tool-call arguments are streamed in this many deltas (fewer for short arguments).
+pub(crate) const ARGUMENT_PIECES: usize = 3;
+
 /// Split `text` into `count` pieces of about equal length on character boundaries (fewer when
 /// the text is shorter); used to stream tool-call arguments in several deltas.
 pub(crate) fn even_pieces(text: &str, count: usize) -> Vec<&str> {

@@ -169,7 +169,9 @@ pub(crate) fn completion_body(call: &Call, content: Content<'_>) -> Vec<u8> {
 
 /// A whole `chat.completion` answer.
 pub(crate) fn completion(call: &Call, content: Content<'_>) -> Answer {
-    Answer::json(StatusCode::OK, completion_body(call, content))
+    let mut answer = Answer::json(StatusCode::OK, completion_body(call, content));
+    answer.pieces = content.pieces();
+    answer
 }
 
 /// A 200 answer whose JSON body stops half-way.

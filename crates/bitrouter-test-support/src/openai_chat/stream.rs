@@ -8,10 +8,7 @@ use crate::openai_chat::reply::{
     SERVICE_TIER, SYSTEM_FINGERPRINT, Usage, completion_id, now, serialise, tool_call_id,
 };
 use crate::protocol::{Call, Content};
-use crate::tokens::{even_pieces, word_pieces};
-
-/// Tool-call arguments are streamed in this many deltas (fewer for short arguments).
-const ARGUMENT_PIECES: usize = 3;
+use crate::tokens::{ARGUMENT_PIECES, even_pieces, word_pieces};
 
 const DONE: &[u8] = b"data: [DONE]\n\n";
 
@@ -144,12 +141,10 @@ fn event(data: &[u8]) -> Bytes {
 /// chunk (`choices: []`), `[DONE]`.
 pub(crate) fn chunks(call: &Call, content: Content<'_>) -> Answer {
     let mut writer = Writer::new(call);
-    let mut pieces = 0;
     let finish_reason = match content {
         Content::Text(text) => {
             writer.role(Some(""));
             for piece in word_pieces(text) {
-                pieces += 1;
                 let delta = Delta {
                     content: Some(Some(piece)),
                     ..Delta::default()
@@ -172,7 +167,6 @@ pub(crate) fn chunks(call: &Call, content: Content<'_>) -> Answer {
                 };
                 writer.chunk(tool_delta(opening), None);
                 for piece in even_pieces(arguments, ARGUMENT_PIECES) {
-                    pieces += 1;
                     let more = ToolCallDelta {
                         index,
                         id: None,
@@ -188,7 +182,7 @@ pub(crate) fn chunks(call: &Call, content: Content<'_>) -> Answer {
             "tool_calls"
         }
     };
-    Answer::events(writer.close(finish_reason, content), pieces)
+    Answer::events(writer.close(finish_reason, content), content.pieces())
 }
 
 fn tool_delta(call: ToolCallDelta<'_>) -> Delta<'_> {
