@@ -9,7 +9,7 @@ use http::{Request, StatusCode};
 use hyper::body::Incoming;
 use serde_json::Value;
 
-use crate::answer::{Answer, JSON, Pacing};
+use crate::answer::{Answer, Pacing};
 use crate::protocol::{Call, Content, Route};
 use crate::recording::RecordedRequest;
 use crate::script::{ReplyKind, Script};
@@ -75,6 +75,7 @@ async fn play(shared: &Shared, call: &Call, mut script: Script) -> HandlerRespon
         cut_after: None,
     };
     let (answer, pacing) = match script {
+        // `Delay` was unwrapped above; the arm only keeps the match exhaustive.
         Script::Echo | Script::Delay(..) => {
             let text = format!("echo: {}", call.last_user_text);
             (protocol.reply(call, Content::Text(&text)), token_pacing)
@@ -140,7 +141,6 @@ fn fixture(body: &'static str) -> Answer {
 fn status_answer(status: u16, body: String, headers: &[(String, String)]) -> Answer {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut answer = Answer::json(status, body);
-    answer.content_type = JSON;
     for (name, value) in headers {
         let (Ok(name), Ok(value)) = (
             HeaderName::from_bytes(name.as_bytes()),

@@ -33,7 +33,8 @@ pub enum Script {
     Delay(Duration, Box<Script>),
     /// Send the response headers and `after_chunks` chunks (SSE events for a streamed request,
     /// pieces of the JSON body otherwise), then close the connection abruptly: no `[DONE]`, no
-    /// terminating chunk.
+    /// terminating chunk. An answer with fewer chunks is sent whole before the cut. The content
+    /// is the echo answer.
     DropMidStream {
         /// How many chunks are sent before the connection is cut.
         after_chunks: usize,
