@@ -1,5 +1,11 @@
 //! Fallback from the vendor's own provider to an aggregator.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test set-up fails the test on unexpected input"
+)]
+
 mod common;
 
 use bitrouter_test_support::{DEFAULT_API_KEY, FakeUpstream, Script};
@@ -24,7 +30,10 @@ async fn setup() -> (FakeUpstream, FakeUpstream, TestGateway) {
 async fn server_errors_and_rate_limits_fall_back_to_the_aggregator() {
     for status in [500u16, 503, 429] {
         let (openai, openrouter, gw) = setup().await;
-        openai.push(Script::status(status, r#"{"error":{"message":"busy","type":"server_error","param":null,"code":null}}"#));
+        openai.push(Script::status(
+            status,
+            r#"{"error":{"message":"busy","type":"server_error","param":null,"code":null}}"#,
+        ));
         let reply = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini")).await;
         assert_eq!(reply.status, StatusCode::OK, "{status}: {}", reply.text());
         assert_eq!(reply.header("x-bitrouter-provider"), Some("openrouter"));
@@ -38,7 +47,10 @@ async fn server_errors_and_rate_limits_fall_back_to_the_aggregator() {
 #[tokio::test]
 async fn a_client_error_does_not_fall_back() {
     let (openai, openrouter, gw) = setup().await;
-    openai.push(Script::status(400, r#"{"error":{"message":"bad","type":"invalid_request_error","param":null,"code":null}}"#));
+    openai.push(Script::status(
+        400,
+        r#"{"error":{"message":"bad","type":"invalid_request_error","param":null,"code":null}}"#,
+    ));
     let reply = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini")).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(openrouter.request_count(), 0);
@@ -47,10 +59,14 @@ async fn a_client_error_does_not_fall_back() {
 #[tokio::test]
 async fn when_every_target_fails_the_error_lists_each() {
     let (openai, openrouter, gw) = setup().await;
-    openai.push(Script::status(500, r#"{"error":{"message":"openai broke","type":"server_error","param":null,"code":null}}"#));
+    openai.push(Script::status(
+        500,
+        r#"{"error":{"message":"openai broke","type":"server_error","param":null,"code":null}}"#,
+    ));
     openrouter.push(Script::Status {
         status: 429,
-        body: r#"{"error":{"message":"slow down","type":"rate_limit","param":null,"code":429}}"#.into(),
+        body: r#"{"error":{"message":"slow down","type":"rate_limit","param":null,"code":429}}"#
+            .into(),
         headers: vec![("retry-after".into(), "3".into())],
     });
     let reply = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini")).await;

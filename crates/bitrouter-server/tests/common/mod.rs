@@ -2,6 +2,11 @@
 //! fake upstreams, and a small HTTP client.
 
 #![allow(dead_code, reason = "each test file uses a different subset")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers fail the test on unexpected input"
+)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -59,7 +64,10 @@ pub async fn gateway_with(
     tune: impl FnOnce(&mut ServerConfig),
     guardrails: Vec<Arc<dyn Guardrail>>,
 ) -> TestGateway {
-    let map: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let map: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let mut config = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         ..ServerConfig::default()
@@ -76,7 +84,12 @@ pub async fn gateway_with(
     let task = tokio::spawn(server.run(async {
         let _ = rx.await;
     }));
-    TestGateway { addr, instance_id, stop: Some(tx), task: Some(task) }
+    TestGateway {
+        addr,
+        instance_id,
+        stop: Some(tx),
+        task: Some(task),
+    }
 }
 
 pub struct Reply {
@@ -113,7 +126,12 @@ fn client() -> Client<HttpConnector, Full<Bytes>> {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
-pub async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Reply {
+pub async fn send(
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Reply {
     let mut req = Request::builder().method(method).uri(url);
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -121,15 +139,26 @@ pub async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: imp
     let req = req.body(Full::new(body.into())).unwrap();
     let res = client().request(req).await.unwrap();
     let (parts, body) = res.into_parts();
-    let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
-    Reply { status: parts.status, headers: parts.headers, body }
+    let body = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
 }
 
 pub async fn post_json(url: &str, body: &Value) -> Reply {
     send(
         Method::POST,
         url,
-        &[("content-type", "application/json"), ("authorization", "Bearer client-secret")],
+        &[
+            ("content-type", "application/json"),
+            ("authorization", "Bearer client-secret"),
+        ],
         serde_json::to_vec(body).unwrap(),
     )
     .await
@@ -142,7 +171,9 @@ pub async fn get(url: &str) -> Reply {
 /// The OpenAI error object of a reply, checked for the documented shape.
 pub fn openai_error(reply: &Reply) -> Value {
     let v = reply.json();
-    let err = v.get("error").unwrap_or_else(|| panic!("no `error` in {v}"));
+    let err = v
+        .get("error")
+        .unwrap_or_else(|| panic!("no `error` in {v}"));
     assert!(err["message"].is_string(), "error.message missing: {v}");
     assert!(err["type"].is_string(), "error.type missing: {v}");
     assert!(err.get("code").is_some(), "error.code missing: {v}");
