@@ -1,0 +1,1 @@
+//! Runnable examples live in this folder as `cargo run -p bitrouter-examples --example NAME`.
