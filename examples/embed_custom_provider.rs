@@ -54,6 +54,7 @@ async fn main() -> Result<(), tower::BoxError> {
     let router = CatalogRouter::new(vec![ProviderEntry {
         id: "shouter".into(),
         protocol: Protocol::OpenaiChat,
+        more_protocols: Vec::new(),
         role: ProviderRole::Listed(vec!["loud-1".into()]),
     }]);
     let gateway = Gateway::new(

@@ -19,8 +19,10 @@ pub enum AuthStyle {
 pub struct Builtin {
     /// The stable lower-case id.
     pub id: &'static str,
-    /// The protocol its upstream speaks.
+    /// The protocol its upstream speaks by default.
     pub protocol: Protocol,
+    /// Other protocols the same base serves; clients speaking them reach them untranslated.
+    pub more_protocols: &'static [Protocol],
     /// The upstream base, including the API version prefix; the protocol's path is appended.
     pub default_base: &'static str,
     /// Environment variables holding the API key, first found wins. Empty for sign-in
@@ -44,6 +46,7 @@ pub const BUILTINS: &[Builtin] = &[
     Builtin {
         id: "openai",
         protocol: Protocol::OpenaiChat,
+        more_protocols: &[Protocol::OpenaiResponses],
         default_base: "https://api.openai.com/v1",
         key_vars: &["OPENAI_API_KEY"],
         auth: AuthStyle::Bearer,
@@ -52,6 +55,7 @@ pub const BUILTINS: &[Builtin] = &[
     Builtin {
         id: "anthropic",
         protocol: Protocol::AnthropicMessages,
+        more_protocols: &[],
         default_base: "https://api.anthropic.com/v1",
         key_vars: &["ANTHROPIC_API_KEY"],
         auth: AuthStyle::XApiKey,
@@ -60,6 +64,7 @@ pub const BUILTINS: &[Builtin] = &[
     Builtin {
         id: "google",
         protocol: Protocol::GoogleGenerateContent,
+        more_protocols: &[],
         default_base: "https://generativelanguage.googleapis.com/v1beta",
         key_vars: &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
         auth: AuthStyle::XGoogApiKey,
@@ -68,6 +73,7 @@ pub const BUILTINS: &[Builtin] = &[
     Builtin {
         id: "openrouter",
         protocol: Protocol::OpenaiChat,
+        more_protocols: &[Protocol::OpenaiResponses],
         default_base: "https://openrouter.ai/api/v1",
         key_vars: &["OPENROUTER_API_KEY"],
         auth: AuthStyle::Bearer,

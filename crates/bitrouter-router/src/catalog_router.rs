@@ -12,8 +12,11 @@ use crate::catalog::{Vendor, vendor_of};
 pub struct ProviderEntry {
     /// The provider's id.
     pub id: Arc<str>,
-    /// The protocol its upstream speaks.
+    /// The protocol its upstream speaks by default.
     pub protocol: Protocol,
+    /// Other protocols the same upstream serves (OpenAI: Responses besides Chat Completions).
+    /// A client speaking one of them is sent there in its own protocol, with no translation.
+    pub more_protocols: Vec<Protocol>,
     /// How it serves models.
     pub role: ProviderRole,
 }
@@ -63,18 +66,23 @@ impl CatalogRouter {
         self.providers.iter().find(|p| p.id.as_ref() == id)
     }
 
-    fn step(entry: &ProviderEntry, model: &str, reason: String) -> RouteStep {
+    fn step(entry: &ProviderEntry, inbound: Protocol, model: &str, reason: String) -> RouteStep {
+        let protocol = if entry.more_protocols.contains(&inbound) {
+            inbound
+        } else {
+            entry.protocol
+        };
         RouteStep {
             target: Target {
                 provider: entry.id.clone(),
                 model: model.to_owned(),
-                protocol: entry.protocol,
+                protocol,
             },
             reason,
         }
     }
 
-    fn bare(&self, model: &str) -> Vec<RouteStep> {
+    fn bare(&self, model: &str, inbound: Protocol) -> Vec<RouteStep> {
         let mut steps = Vec::new();
         let vendor = vendor_of(model);
         for entry in &self.providers {
@@ -82,6 +90,7 @@ impl CatalogRouter {
                 (ProviderRole::Listed(models), _) if models.iter().any(|m| m == model) => {
                     steps.push(Self::step(
                         entry,
+                        inbound,
                         model,
                         format!("`{model}` is listed in provider `{}`'s models", entry.id),
                     ));
@@ -89,6 +98,7 @@ impl CatalogRouter {
                 (ProviderRole::Vendor(v), Some((found, prefix))) if *v == found => {
                     steps.push(Self::step(
                         entry,
+                        inbound,
                         model,
                         format!("catalog: `{prefix}*` models are made by {}", v.slug()),
                     ));
@@ -112,10 +122,11 @@ impl CatalogRouter {
                 } else {
                     format!("fallback: the same model through aggregator `{}`", entry.id)
                 };
-                steps.push(Self::step(entry, &id, reason));
+                steps.push(Self::step(entry, inbound, &id, reason));
             } else if model.contains('/') {
                 steps.push(Self::step(
                     entry,
+                    inbound,
                     model,
                     format!("`org/model` names are served by aggregator `{}`", entry.id),
                 ));
@@ -143,6 +154,7 @@ impl Router for CatalogRouter {
                     requested: model.to_owned(),
                     steps: vec![Self::step(
                         entry,
+                        request.inbound,
                         upstream_model,
                         format!("`{provider}:` prefix names the provider directly"),
                     )],
@@ -156,7 +168,7 @@ impl Router for CatalogRouter {
             }
             // Otherwise the colon is part of a model name (`llama3.2:1b`): resolve it bare.
         }
-        let steps = self.bare(model);
+        let steps = self.bare(model, request.inbound);
         if steps.is_empty() {
             return Err(RouteError::UnknownModel {
                 model: model.to_owned(),

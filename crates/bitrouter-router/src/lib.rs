@@ -10,8 +10,8 @@
 //! use bitrouter_router::{CatalogRouter, ProviderEntry, ProviderRole, Vendor};
 //!
 //! let router = CatalogRouter::new(vec![
-//!     ProviderEntry { id: "openai".into(), protocol: Protocol::OpenaiChat, role: ProviderRole::Vendor(Vendor::Openai) },
-//!     ProviderEntry { id: "openrouter".into(), protocol: Protocol::OpenaiChat, role: ProviderRole::Aggregator },
+//!     ProviderEntry { id: "openai".into(), protocol: Protocol::OpenaiChat, more_protocols: vec![], role: ProviderRole::Vendor(Vendor::Openai) },
+//!     ProviderEntry { id: "openrouter".into(), protocol: Protocol::OpenaiChat, more_protocols: vec![], role: ProviderRole::Aggregator },
 //! ]);
 //! let headers = http::HeaderMap::new();
 //! let plan = router

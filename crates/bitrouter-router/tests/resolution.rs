@@ -5,6 +5,7 @@ fn entry(id: &str, protocol: Protocol, role: ProviderRole) -> ProviderEntry {
     ProviderEntry {
         id: id.into(),
         protocol,
+        more_protocols: vec![],
         role,
     }
 }
@@ -121,5 +122,34 @@ fn unknown_models_list_active_providers() {
             .unwrap_err()
             .to_string()
             .contains("OPENAI_API_KEY")
+    );
+}
+
+#[test]
+fn a_client_reaches_a_second_protocol_of_the_same_upstream_untranslated() {
+    let r = CatalogRouter::new(vec![ProviderEntry {
+        id: "openai".into(),
+        protocol: Protocol::OpenaiChat,
+        more_protocols: vec![Protocol::OpenaiResponses],
+        role: ProviderRole::Vendor(Vendor::Openai),
+    }]);
+    let headers = http::HeaderMap::new();
+    let protocol_for = |inbound| {
+        let req = RouteRequest {
+            model: "gpt-4o",
+            inbound,
+            stream: false,
+            headers: &headers,
+        };
+        r.route(&req).unwrap().steps[0].target.protocol
+    };
+    assert_eq!(
+        protocol_for(Protocol::OpenaiResponses),
+        Protocol::OpenaiResponses
+    );
+    assert_eq!(protocol_for(Protocol::OpenaiChat), Protocol::OpenaiChat);
+    assert_eq!(
+        protocol_for(Protocol::AnthropicMessages),
+        Protocol::OpenaiChat
     );
 }

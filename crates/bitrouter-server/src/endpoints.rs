@@ -20,17 +20,47 @@ use crate::gateway::{CallService, GatewayInfo};
 use crate::layers::dispatch::HOP_HEADER;
 use crate::relay::StreamOutcome;
 use crate::reply::{self, ClientSide};
+use crate::{count_tokens, listing};
 
 /// The header carrying BitRouter's request id.
 pub const REQUEST_ID_HEADER: &str = "x-bitrouter-request-id";
 
-/// What a path asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Endpoint {
     Health,
+    /// `GET /v1/models`: OpenAI's list shape, or Anthropic's when `anthropic-version` is sent.
     Models,
-    Model(Protocol),
+    /// `GET /v1beta/models`: Google's list shape.
+    GoogleModels,
+    /// `POST /v1/messages/count_tokens`.
+    CountTokens,
+    /// A model call.
+    Model(Route),
     NotFound,
+}
+
+/// Where a model call came in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Route {
+    pub protocol: Protocol,
+    /// The model named in the path (Google).
+    pub path_model: Option<String>,
+    /// The path asked for a stream (Google `:streamGenerateContent`).
+    pub path_stream: bool,
+    /// Google `:streamGenerateContent` without `alt=sse` streams a JSON array.
+    pub json_array: bool,
+}
+
+impl Route {
+    fn body(protocol: Protocol) -> Self {
+        Self {
+            protocol,
+            path_model: None,
+            path_stream: false,
+            json_array: false,
+        }
+    }
 }
 
 /// `/v1/chat/completions` and `/chat/completions` are the same endpoint: clients set the
@@ -43,13 +73,71 @@ fn strip_version(path: &str) -> &str {
     }
 }
 
-pub(crate) fn classify(path: &str) -> Endpoint {
+pub(crate) fn classify(path: &str, query: Option<&str>) -> Endpoint {
+    if let Some(rest) = path.strip_prefix("/v1beta") {
+        return google(rest, query);
+    }
     match strip_version(path) {
         "/health" | "/healthz" => Endpoint::Health,
         "/models" => Endpoint::Models,
-        "/chat/completions" => Endpoint::Model(Protocol::OpenaiChat),
+        "/chat/completions" => Endpoint::Model(Route::body(Protocol::OpenaiChat)),
+        "/responses" => Endpoint::Model(Route::body(Protocol::OpenaiResponses)),
+        "/messages" => Endpoint::Model(Route::body(Protocol::AnthropicMessages)),
+        "/messages/count_tokens" => Endpoint::CountTokens,
+        // Google clients may also use /v1/models/{model}:generateContent.
+        other if other.starts_with("/models/") && other.contains(':') => google(other, query),
         _ => Endpoint::NotFound,
     }
+}
+
+/// `/models`, `/models/{model}:generateContent`, `/models/{model}:streamGenerateContent`.
+fn google(rest: &str, query: Option<&str>) -> Endpoint {
+    let rest = rest.trim_end_matches('/');
+    if rest == "/models" {
+        return Endpoint::GoogleModels;
+    }
+    let Some(call) = rest.strip_prefix("/models/") else {
+        return Endpoint::NotFound;
+    };
+    // The method follows the last colon: a model may itself hold one (`openai:gpt-4o`).
+    let Some((model, method)) = call.rsplit_once(':') else {
+        return Endpoint::NotFound;
+    };
+    let model = percent_decode(model);
+    let sse = query.is_some_and(|q| q.split('&').any(|kv| kv == "alt=sse"));
+    let (path_stream, json_array) = match method {
+        "generateContent" => (false, false),
+        "streamGenerateContent" => (true, !sse),
+        _ => return Endpoint::NotFound,
+    };
+    Endpoint::Model(Route {
+        protocol: Protocol::GoogleGenerateContent,
+        path_model: Some(model),
+        path_stream,
+        json_array,
+    })
+}
+
+/// Decodes `%XX` escapes (a `:` in a model name may arrive as `%3A`).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            if let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The protocol to answer errors in, judged from the path alone.
@@ -59,7 +147,7 @@ pub(crate) fn protocol_for_path(path: &str) -> Protocol {
         Protocol::AnthropicMessages
     } else if p.starts_with("/responses") {
         Protocol::OpenaiResponses
-    } else if path.starts_with("/v1beta") {
+    } else if path.starts_with("/v1beta") || (p.starts_with("/models/") && p.contains(':')) {
         Protocol::GoogleGenerateContent
     } else {
         Protocol::OpenaiChat
@@ -106,13 +194,20 @@ where
         let info = self.info.clone();
         Box::pin(async move {
             let path = req.uri().path().to_owned();
-            let res = match (classify(&path), req.method()) {
+            let endpoint = classify(&path, req.uri().query());
+            let res = match (endpoint, req.method()) {
                 (Endpoint::Health, &Method::GET) => json(StatusCode::OK, info.health_json()),
-                (Endpoint::Models, &Method::GET) => json(StatusCode::OK, info.models_json()),
-                (Endpoint::Model(protocol), &Method::POST) => model_call(call, &info, protocol, req).await,
+                (Endpoint::Models, &Method::GET) if req.headers().contains_key("anthropic-version") => {
+                    json(StatusCode::OK, listing::anthropic(&info.models))
+                }
+                (Endpoint::Models, &Method::GET) => json(StatusCode::OK, listing::openai(&info.models)),
+                (Endpoint::GoogleModels, &Method::GET) => json(StatusCode::OK, listing::google(&info.models)),
+                (Endpoint::CountTokens, &Method::POST) => count_tokens::answer(&info, req).await,
+                (Endpoint::Model(route), &Method::POST) => model_call(call, &info, route, req).await,
                 (Endpoint::NotFound, _) => GatewayError::NotFound {
                     message: format!(
-                        "no endpoint at `{path}`; BitRouter serves POST /v1/chat/completions, GET /v1/models and GET /health"
+                        "no endpoint at `{path}`; BitRouter serves POST /v1/chat/completions, /v1/responses, \
+                         /v1/messages, /v1beta/models/{{model}}:generateContent, GET /v1/models and GET /health"
                     ),
                 }
                 .into_response(protocol_for_path(&path)),
@@ -133,60 +228,85 @@ where
 async fn model_call<B>(
     call: CallService,
     info: &GatewayInfo,
-    protocol: Protocol,
+    route: Route,
     req: Request<B>,
 ) -> Response<Body>
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    match prepare(info, protocol, req).await {
-        Ok(model_call) => {
-            let request_id = model_call.request_id.clone();
-            let model = model_call.model.clone();
-            let received = model_call.received;
-            let options = StreamOptions {
-                include_usage: model_call.include_usage,
+    let protocol = route.protocol;
+    let json_array = route.json_array;
+    let model_call = match prepare(info, route, req).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(protocol),
+    };
+    let request_id = model_call.request_id.clone();
+    let model = model_call.model.clone();
+    let received = model_call.received;
+    let options = StreamOptions {
+        include_usage: model_call.include_usage,
+    };
+    match call.oneshot(model_call).await {
+        Ok(reply) => {
+            let provider = reply.target.provider.clone();
+            let upstream_model = reply.target.model.clone();
+            let log_id = request_id.clone();
+            let on_end = Box::new(move |outcome: StreamOutcome| {
+                tracing::info!(
+                    request_id = %log_id,
+                    provider = %provider,
+                    model = %upstream_model,
+                    completed = outcome.completed,
+                    input_tokens = outcome.usage.map(|u| u.input_tokens),
+                    output_tokens = outcome.usage.map(|u| u.output_tokens),
+                    error = outcome.error.as_deref(),
+                    elapsed_ms = received.elapsed().as_millis() as u64,
+                    "stream ended"
+                );
+            });
+            let client = ClientSide {
+                protocol,
+                options,
+                json_array,
+                on_end,
             };
-            match call.oneshot(model_call).await {
-                Ok(reply) => {
-                    let provider = reply.target.provider.clone();
-                    let upstream_model = reply.target.model.clone();
-                    let log_id = request_id.clone();
-                    let on_end = Box::new(move |outcome: StreamOutcome| {
-                        tracing::info!(
-                            request_id = %log_id,
-                            provider = %provider,
-                            model = %upstream_model,
-                            completed = outcome.completed,
-                            input_tokens = outcome.usage.map(|u| u.input_tokens),
-                            output_tokens = outcome.usage.map(|u| u.output_tokens),
-                            error = outcome.error.as_deref(),
-                            elapsed_ms = received.elapsed().as_millis() as u64,
-                            "stream ended"
-                        );
-                    });
-                    let client = ClientSide {
-                        protocol,
-                        options,
-                        on_end,
-                    };
-                    reply::render(reply, client).unwrap_or_else(|e| e.into_response(protocol))
-                }
-                Err(e) => {
-                    tracing::info!(request_id = %request_id, model = %model, error = %e, kind = e.label(), "call failed");
-                    e.into_response(protocol)
-                }
+            reply::render(reply, client).unwrap_or_else(|e| e.into_response(protocol))
+        }
+        Err(e) => {
+            tracing::info!(request_id = %request_id, model = %model, error = %e, kind = e.label(), "call failed");
+            e.into_response(protocol)
+        }
+    }
+}
+
+/// Reads the body within the limit, or the error to answer with.
+pub(crate) async fn read_body<B>(info: &GatewayInfo, body: B) -> Result<Bytes, GatewayError>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    match body.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) => {
+            let e: BoxError = e.into();
+            if e.downcast_ref::<LengthLimitError>().is_some() {
+                Err(GatewayError::PayloadTooLarge {
+                    limit: info.body_limit,
+                })
+            } else {
+                Err(GatewayError::BadRequest {
+                    message: format!("could not read the request body: {e}"),
+                })
             }
         }
-        Err(e) => e.into_response(protocol),
     }
 }
 
 /// Reads and checks the body far enough to route the call.
 async fn prepare<B>(
     info: &GatewayInfo,
-    protocol: Protocol,
+    route: Route,
     req: Request<B>,
 ) -> Result<ModelCall, GatewayError>
 where
@@ -202,26 +322,27 @@ where
     {
         return Err(GatewayError::LoopDetected);
     }
-    let bytes = match body.collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) => {
-            let e: BoxError = e.into();
-            if e.downcast_ref::<LengthLimitError>().is_some() {
-                return Err(GatewayError::PayloadTooLarge {
-                    limit: info.body_limit,
-                });
-            }
-            return Err(GatewayError::BadRequest {
-                message: format!("could not read the request body: {e}"),
-            });
-        }
-    };
+    let bytes = read_body(info, body).await?;
     let peek = peek_body(&bytes).map_err(|e| GatewayError::BadRequest { message: e.message })?;
-    let model = peek.model.clone().ok_or(RouteError::MissingModel)?;
-    let include_usage = peek.span("stream_options").is_some_and(|span| {
-        serde_json::from_slice::<serde_json::Value>(&bytes[span])
-            .is_ok_and(|v| v.get("include_usage") == Some(&serde_json::Value::Bool(true)))
-    });
+    let protocol = route.protocol;
+    let (model, stream) = match route.path_model {
+        Some(m) => (
+            m.strip_prefix("models/").unwrap_or(&m).to_owned(),
+            route.path_stream,
+        ),
+        None => (
+            peek.model.clone().ok_or(RouteError::MissingModel)?,
+            peek.stream,
+        ),
+    };
+    if model.is_empty() {
+        return Err(RouteError::MissingModel.into());
+    }
+    let include_usage = protocol == Protocol::OpenaiChat
+        && peek.span("stream_options").is_some_and(|span| {
+            serde_json::from_slice::<serde_json::Value>(&bytes[span])
+                .is_ok_and(|v| v.get("include_usage") == Some(&serde_json::Value::Bool(true)))
+        });
     let request_id = parts
         .headers
         .get(REQUEST_ID_HEADER)
@@ -231,10 +352,10 @@ where
     Ok(ModelCall {
         request_id,
         inbound: protocol,
+        path_model: (protocol == Protocol::GoogleGenerateContent).then(|| model.clone()),
         model,
-        stream: peek.stream,
+        stream,
         body: RequestBody::Wire(WireBody { protocol, bytes }),
-        path_model: None,
         include_usage,
         headers: parts.headers,
         received,
@@ -245,23 +366,44 @@ where
 mod tests {
     use super::*;
 
+    fn model(protocol: Protocol) -> Endpoint {
+        Endpoint::Model(Route::body(protocol))
+    }
+
     #[test]
     fn paths_with_and_without_v1() {
         assert_eq!(
-            classify("/v1/chat/completions"),
-            Endpoint::Model(Protocol::OpenaiChat)
+            classify("/v1/chat/completions", None),
+            model(Protocol::OpenaiChat)
         );
         assert_eq!(
-            classify("/chat/completions"),
-            Endpoint::Model(Protocol::OpenaiChat)
+            classify("/chat/completions", None),
+            model(Protocol::OpenaiChat)
         );
         assert_eq!(
-            classify("/chat/completions/"),
-            Endpoint::Model(Protocol::OpenaiChat)
+            classify("/chat/completions/", None),
+            model(Protocol::OpenaiChat)
         );
-        assert_eq!(classify("/v1/models"), Endpoint::Models);
-        assert_eq!(classify("/health"), Endpoint::Health);
-        assert_eq!(classify("/v1x/models"), Endpoint::NotFound);
+        assert_eq!(
+            classify("/v1/responses", None),
+            model(Protocol::OpenaiResponses)
+        );
+        assert_eq!(
+            classify("/v1/messages", None),
+            model(Protocol::AnthropicMessages)
+        );
+        assert_eq!(
+            classify("/messages", None),
+            model(Protocol::AnthropicMessages)
+        );
+        assert_eq!(
+            classify("/v1/messages/count_tokens", None),
+            Endpoint::CountTokens
+        );
+        assert_eq!(classify("/v1/models", None), Endpoint::Models);
+        assert_eq!(classify("/v1beta/models", None), Endpoint::GoogleModels);
+        assert_eq!(classify("/health", None), Endpoint::Health);
+        assert_eq!(classify("/v1x/models", None), Endpoint::NotFound);
         assert_eq!(
             protocol_for_path("/v1/messages"),
             Protocol::AnthropicMessages
@@ -269,6 +411,37 @@ mod tests {
         assert_eq!(
             protocol_for_path("/v1beta/models/x:generateContent"),
             Protocol::GoogleGenerateContent
+        );
+    }
+
+    #[test]
+    fn google_paths() {
+        let route = |path, query| match classify(path, query) {
+            Endpoint::Model(r) => r,
+            other => panic!("{path}: {other:?}"),
+        };
+        let r = route("/v1beta/models/gemini-2.5-flash:generateContent", None);
+        assert_eq!(
+            (r.path_model.as_deref(), r.path_stream, r.json_array),
+            (Some("gemini-2.5-flash"), false, false)
+        );
+        let r = route(
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+            Some("alt=sse"),
+        );
+        assert_eq!((r.path_stream, r.json_array), (true, false));
+        let r = route(
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+            Some("key=abc"),
+        );
+        assert_eq!((r.path_stream, r.json_array), (true, true));
+        let r = route("/v1beta/models/openai%3Agpt-4o:generateContent", None);
+        assert_eq!(r.path_model.as_deref(), Some("openai:gpt-4o"));
+        let r = route("/v1beta/models/openai:gpt-4o:generateContent", None);
+        assert_eq!(r.path_model.as_deref(), Some("openai:gpt-4o"));
+        assert_eq!(
+            classify("/v1beta/models/x:embedContent", None),
+            Endpoint::NotFound
         );
     }
 }

@@ -62,17 +62,6 @@ impl GatewayInfo {
         .to_string()
         .into_bytes()
     }
-
-    pub(crate) fn models_json(&self) -> Vec<u8> {
-        let data: Vec<_> = self
-            .models
-            .iter()
-            .map(|m| json!({"id": m.id, "object": "model", "created": 0, "owned_by": m.owned_by}))
-            .collect();
-        json!({"object": "list", "data": data})
-            .to_string()
-            .into_bytes()
-    }
 }
 
 /// Why the gateway cannot start.
@@ -213,6 +202,10 @@ pub fn catalog_router(settings: &[ProviderSettings]) -> CatalogRouter {
             ProviderEntry {
                 id: s.id.clone(),
                 protocol: s.protocol,
+                more_protocols: s
+                    .builtin
+                    .map(|b| b.more_protocols.to_vec())
+                    .unwrap_or_default(),
                 role,
             }
         })

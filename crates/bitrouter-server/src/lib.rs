@@ -13,10 +13,12 @@
 mod body;
 mod call;
 mod config;
+mod count_tokens;
 mod endpoints;
 mod error;
 mod gateway;
 pub mod layers;
+mod listing;
 mod relay;
 mod reply;
 mod serve;

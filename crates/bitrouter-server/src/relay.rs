@@ -402,3 +402,57 @@ pub fn translate(
     };
     futures::stream::unfold(state, |mut s| async move { s.next().await.map(|b| (b, s)) })
 }
+
+/// Re-frames a stream of server-sent events whose data are JSON objects as one JSON array
+/// (`[{…},\r\n{…}]`), the way Google streams `:streamGenerateContent` without `alt=sse`.
+pub fn sse_to_json_array(
+    events: impl Stream<Item = Bytes> + Send + 'static,
+) -> impl Stream<Item = Bytes> + Send {
+    struct State<S> {
+        events: S,
+        sse: SseDecoder,
+        decoded: Vec<SseEvent>,
+        first: bool,
+        closed: bool,
+    }
+    impl<S: Stream<Item = Bytes> + Unpin> State<S> {
+        fn frame(&mut self, out: &mut Vec<u8>) {
+            for ev in self.decoded.drain(..) {
+                out.extend_from_slice(if self.first { b"[" } else { b",\r\n" });
+                self.first = false;
+                out.extend_from_slice(ev.data.as_bytes());
+            }
+        }
+
+        async fn next(&mut self) -> Option<Bytes> {
+            while !self.closed {
+                let mut out = Vec::new();
+                match self.events.next().await {
+                    Some(chunk) => {
+                        // Our own encoders' output: lines are bounded, so this cannot fail.
+                        let _ = self.sse.push(&chunk, &mut self.decoded);
+                        self.frame(&mut out);
+                    }
+                    None => {
+                        self.sse.finish(&mut self.decoded);
+                        self.frame(&mut out);
+                        out.extend_from_slice(if self.first { b"[]" } else { b"]" });
+                        self.closed = true;
+                    }
+                }
+                if !out.is_empty() {
+                    return Some(Bytes::from(out));
+                }
+            }
+            None
+        }
+    }
+    let state = State {
+        events: Box::pin(events),
+        sse: SseDecoder::new(),
+        decoded: Vec::new(),
+        first: true,
+        closed: false,
+    };
+    futures::stream::unfold(state, |mut s| async move { s.next().await.map(|b| (b, s)) })
+}

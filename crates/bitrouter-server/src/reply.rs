@@ -29,6 +29,9 @@ pub struct ClientSide {
     pub protocol: Protocol,
     /// Stream options the client asked for.
     pub options: StreamOptions,
+    /// Write the stream as one JSON array instead of server-sent events (Google
+    /// `:streamGenerateContent` without `alt=sse`).
+    pub json_array: bool,
     /// Called when a stream ends.
     pub on_end: OnEnd,
 }
@@ -49,31 +52,35 @@ pub fn render(reply: CallReply, client: ClientSide) -> Result<Response<Body>, Ga
         }
         ProviderResponse::Stream(answer) => {
             let guards = stream_guards.into_inner();
-            let body = match answer {
+            let events: futures::stream::BoxStream<'static, bytes::Bytes> = match answer {
                 AnswerStream::Wire { protocol, chunks }
                     if protocol == client.protocol && guards.is_empty() =>
                 {
-                    stream_body(relay::passthrough(
-                        protocol,
-                        chunks,
-                        client.options,
-                        client.on_end,
-                    ))
+                    relay::passthrough(protocol, chunks, client.options, client.on_end).boxed()
                 }
                 other => {
                     let parts = relay::canonical_parts(other);
-                    stream_body(relay::translate(
+                    relay::translate(
                         parts,
                         client.protocol,
                         client.options,
                         guards,
                         client.on_end,
-                    ))
+                    )
+                    .boxed()
                 }
+            };
+            let (body, content_type) = if client.json_array {
+                (
+                    stream_body(relay::sse_to_json_array(events)),
+                    "application/json",
+                )
+            } else {
+                (stream_body(events), "text/event-stream")
             };
             let mut res = Response::new(body);
             let h = res.headers_mut();
-            h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+            h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
             h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             res
         }

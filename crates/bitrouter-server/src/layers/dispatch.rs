@@ -6,7 +6,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bitrouter_core::{Provider, ProviderError, ProviderRequest, ProviderResponse, RequestBody};
+use bitrouter_core::{
+    Protocol, Provider, ProviderError, ProviderRequest, ProviderResponse, RequestBody,
+};
 use bitrouter_protocols::RequestContext;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use tower::Service;
@@ -17,16 +19,17 @@ use crate::call::TargetedCall;
 /// request arriving back at the same instance is recognised as a loop.
 pub const HOP_HEADER: &str = "x-bitrouter-hop";
 
-/// Client headers that reach the upstream; everything else (auth, hop-by-hop, cookies,
-/// the client's own user agent) stays with BitRouter.
-const FORWARDED: &[&str] = &[
-    "anthropic-beta",
-    "anthropic-version",
-    "openai-beta",
-    "x-stainless-helper-method",
-    "http-referer",
-    "x-title",
-];
+/// Client headers that reach an upstream speaking `protocol`; everything else (auth,
+/// hop-by-hop, cookies, the client's own user agent) stays with BitRouter.
+fn forwarded(protocol: Protocol) -> &'static [&'static str] {
+    match protocol {
+        Protocol::AnthropicMessages => &["anthropic-beta", "anthropic-version"],
+        Protocol::OpenaiChat | Protocol::OpenaiResponses => {
+            &["openai-beta", "http-referer", "x-title"]
+        }
+        Protocol::GoogleGenerateContent => &[],
+    }
+}
 
 /// Providers by id.
 pub type ProviderMap = HashMap<Arc<str>, Arc<dyn Provider>>;
@@ -77,7 +80,7 @@ impl Service<TargetedCall> for Dispatch {
             };
             let TargetedCall { call, target } = req;
             let mut headers = HeaderMap::new();
-            for name in FORWARDED {
+            for name in forwarded(target.protocol) {
                 for v in call.headers.get_all(*name) {
                     headers.append(HeaderName::from_static(name), v.clone());
                 }
