@@ -17,7 +17,11 @@ use serde_json::json;
 async fn setup() -> (FakeUpstream, TestGateway) {
     let upstream = FakeUpstream::start().await.unwrap();
     let base = upstream.base_url();
-    let gw = gateway(&[("OPENAI_API_KEY", DEFAULT_API_KEY), ("BITROUTER_OPENAI_API_BASE", &base)]).await;
+    let gw = gateway(&[
+        ("OPENAI_API_KEY", DEFAULT_API_KEY),
+        ("BITROUTER_OPENAI_API_BASE", &base),
+    ])
+    .await;
     (upstream, gw)
 }
 
@@ -36,7 +40,10 @@ async fn anthropic_client_to_openai_upstream() {
         "system": "be brief",
         "messages": [{"role": "user", "content": "hello claude"}]
     });
-    let headers = [("x-api-key", "client-key"), ("anthropic-version", "2023-06-01")];
+    let headers = [
+        ("x-api-key", "client-key"),
+        ("anthropic-version", "2023-06-01"),
+    ];
     let reply = post(&gw.url("/v1/messages"), &headers, body.clone()).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     let v = reply.json();
@@ -48,9 +55,15 @@ async fn anthropic_client_to_openai_upstream() {
     assert!(v["usage"]["input_tokens"].as_u64().unwrap() > 0);
     let sent = upstream.last_request().unwrap();
     let sent_json = sent.json.clone().unwrap();
-    assert_eq!(sent_json["messages"][0], json!({"role": "system", "content": "be brief"}));
+    assert_eq!(
+        sent_json["messages"][0],
+        json!({"role": "system", "content": "be brief"})
+    );
     assert_eq!(sent_json["max_tokens"], 256);
-    assert!(sent.header("anthropic-version").is_none(), "Anthropic headers stay off OpenAI upstreams");
+    assert!(
+        sent.header("anthropic-version").is_none(),
+        "Anthropic headers stay off OpenAI upstreams"
+    );
 
     let mut streamed = body;
     streamed["stream"] = json!(true);
@@ -67,7 +80,12 @@ async fn anthropic_client_to_openai_upstream() {
 #[tokio::test]
 async fn anthropic_errors_come_back_in_anthropic_shape() {
     let (_upstream, gw) = setup().await;
-    let reply = post(&gw.url("/v1/messages"), &[], json!({"model": "nope-model", "max_tokens": 5, "messages": []})).await;
+    let reply = post(
+        &gw.url("/v1/messages"),
+        &[],
+        json!({"model": "nope-model", "max_tokens": 5, "messages": []}),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     let v = reply.json();
     assert_eq!(v["type"], "error");
@@ -91,26 +109,46 @@ async fn google_client_to_openai_upstream_with_and_without_sse() {
     assert_eq!(call["name"], "get_weather");
     assert_eq!(call["args"], json!({"city": "Paris"}));
     let sent = upstream.last_request().unwrap().json.unwrap();
-    assert_eq!(sent["tools"][0]["function"]["parameters"]["type"], "object", "schema types lower-cased");
+    assert_eq!(
+        sent["tools"][0]["function"]["parameters"]["type"], "object",
+        "schema types lower-cased"
+    );
 
     let url = gw.url("/v1beta/models/openai:gpt-4o-mini:streamGenerateContent?alt=sse");
-    let reply = post(&url, &[], json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})).await;
+    let reply = post(
+        &url,
+        &[],
+        json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
+    )
+    .await;
     assert_eq!(reply.header("content-type"), Some("text/event-stream"));
     let text: String = reply
         .sse_data()
         .iter()
         .map(|d| serde_json::from_str::<serde_json::Value>(d).unwrap())
-        .filter_map(|c| c["candidates"][0]["content"]["parts"][0]["text"].as_str().map(str::to_owned))
+        .filter_map(|c| {
+            c["candidates"][0]["content"]["parts"][0]["text"]
+                .as_str()
+                .map(str::to_owned)
+        })
         .collect();
     assert_eq!(text, "echo: hi");
 
     let url = gw.url("/v1beta/models/openai:gpt-4o-mini:streamGenerateContent");
-    let reply = post(&url, &[], json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})).await;
+    let reply = post(
+        &url,
+        &[],
+        json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
+    )
+    .await;
     assert_eq!(reply.header("content-type"), Some("application/json"));
     let chunks = reply.json();
     let chunks = chunks.as_array().unwrap();
     assert!(chunks.len() >= 2, "{chunks:?}");
-    assert_eq!(chunks.last().unwrap()["candidates"][0]["finishReason"], "STOP");
+    assert_eq!(
+        chunks.last().unwrap()["candidates"][0]["finishReason"],
+        "STOP"
+    );
 }
 
 #[tokio::test]
@@ -126,9 +164,21 @@ async fn count_tokens_estimates_locally() {
 #[tokio::test]
 async fn listings_in_each_shape() {
     let (_upstream, gw) = setup().await;
-    let anthropic = send(Method::GET, &gw.url("/v1/models"), &[("anthropic-version", "2023-06-01")], "").await.json();
+    let anthropic = send(
+        Method::GET,
+        &gw.url("/v1/models"),
+        &[("anthropic-version", "2023-06-01")],
+        "",
+    )
+    .await
+    .json();
     assert_eq!(anthropic["data"][0]["type"], "model");
     assert_eq!(anthropic["has_more"], false);
     let google = get(&gw.url("/v1beta/models")).await.json();
-    assert!(google["models"][0]["name"].as_str().unwrap().starts_with("models/"));
+    assert!(
+        google["models"][0]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("models/")
+    );
 }

@@ -2,8 +2,9 @@
 //!
 //! Choices made for the widest compatibility with OpenAI and the OpenAI-compatible servers
 //! (vLLM, Ollama, OpenRouter, DeepSeek, …):
-//! - the length limit is sent as `max_tokens`, which all of them accept (OpenAI still honours
-//!   it for non-reasoning models; `max_completion_tokens` is unknown to several servers);
+//! - the length limit is sent as `max_tokens`, which all of them accept, except for OpenAI's
+//!   reasoning models (`o1`, `o3`, `o4-*`, `gpt-5*`), which reject it and get
+//!   `max_completion_tokens` (unknown to several compatible servers, hence not always);
 //! - a streamed request always asks for `stream_options.include_usage`, so usage is never lost;
 //! - reasoning from earlier assistant turns is dropped: OpenAI rejects unknown message fields
 //!   ("Additional properties are not allowed"), and DeepSeek documents a 400 for
@@ -35,6 +36,8 @@ struct Body<'a> {
     tool_choice: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -159,7 +162,12 @@ pub(crate) fn encode_request(request: &ChatRequest) -> Result<Vec<u8>, EncodeErr
                 serde_json::json!({"type": "function", "function": {"name": name}})
             }
         }),
-        max_tokens: p.max_tokens,
+        max_tokens: p
+            .max_tokens
+            .filter(|_| !is_openai_reasoning_model(&request.model)),
+        max_completion_tokens: p
+            .max_tokens
+            .filter(|_| is_openai_reasoning_model(&request.model)),
         temperature: p.temperature,
         top_p: p.top_p,
         stop: &p.stop,
@@ -326,4 +334,35 @@ fn image_part(part: &ContentPart) -> Option<WirePart<'_>> {
             detail: detail.as_deref(),
         },
     })
+}
+
+/// OpenAI's reasoning models, which refuse `max_tokens` (an `openai/` prefix is OpenRouter's).
+fn is_openai_reasoning_model(model: &str) -> bool {
+    let name = model.strip_prefix("openai/").unwrap_or(model);
+    ["o1", "o3", "o4"]
+        .iter()
+        .any(|f| name == *f || name.starts_with(&format!("{f}-")))
+        || name.starts_with("gpt-5")
+}
+
+#[cfg(test)]
+mod reasoning_model_tests {
+    use super::is_openai_reasoning_model;
+
+    #[test]
+    fn which_models_need_max_completion_tokens() {
+        for m in [
+            "o1",
+            "o3-mini",
+            "o4-mini",
+            "gpt-5",
+            "gpt-5-mini",
+            "openai/o3",
+        ] {
+            assert!(is_openai_reasoning_model(m), "{m}");
+        }
+        for m in ["gpt-4o-mini", "gpt-4.1", "o3x", "llama3.2", "deepseek-chat"] {
+            assert!(!is_openai_reasoning_model(m), "{m}");
+        }
+    }
 }
