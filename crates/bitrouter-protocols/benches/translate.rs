@@ -4,6 +4,8 @@
 //!
 //! Run with: cargo bench -p bitrouter-protocols --bench translate
 
+#![allow(clippy::unwrap_used, reason = "a benchmark on fixed fixtures fails loudly")]
+
 use bitrouter_core::{Protocol, StreamPart};
 use bitrouter_protocols::{
     RequestContext, SseDecoder, StreamOptions, decode_request, decode_response, encode_request,
