@@ -4,7 +4,10 @@
 //!
 //! Run with: cargo bench -p bitrouter-protocols --bench translate
 
-#![allow(clippy::unwrap_used, reason = "a benchmark on fixed fixtures fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark on fixed fixtures fails loudly"
+)]
 
 use bitrouter_core::{Protocol, StreamPart};
 use bitrouter_protocols::{

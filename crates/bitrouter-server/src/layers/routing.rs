@@ -144,3 +144,143 @@ where
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use bitrouter_core::{
+        Protocol, ProviderResponse, RequestBody, ResponseBody, RouteError, RoutePlan, RouteStep,
+        Target, WireBody,
+    };
+    use bytes::Bytes;
+    use http::StatusCode;
+    use tower::ServiceExt;
+    use tower_test::mock;
+
+    use super::*;
+
+    /// Routes every model to `a` then `b`.
+    struct TwoTargets;
+
+    impl Router for TwoTargets {
+        fn route(&self, req: &RouteRequest<'_>) -> Result<RoutePlan, RouteError> {
+            let step = |p: &str| RouteStep {
+                target: Target {
+                    provider: p.into(),
+                    model: req.model.to_owned(),
+                    protocol: Protocol::OpenaiChat,
+                },
+                reason: String::new(),
+            };
+            Ok(RoutePlan {
+                requested: req.model.to_owned(),
+                steps: vec![step("a"), step("b")],
+            })
+        }
+
+        fn active_providers(&self) -> Vec<String> {
+            vec!["a".into(), "b".into()]
+        }
+    }
+
+    fn call() -> ModelCall {
+        let bytes = Bytes::from_static(br#"{"model":"m","messages":[]}"#);
+        ModelCall {
+            request_id: "r".into(),
+            inbound: Protocol::OpenaiChat,
+            model: "m".into(),
+            stream: false,
+            body: RequestBody::Wire(WireBody {
+                protocol: Protocol::OpenaiChat,
+                bytes,
+            }),
+            path_model: None,
+            include_usage: false,
+            headers: http::HeaderMap::new(),
+            received: Instant::now(),
+        }
+    }
+
+    fn ok() -> ProviderResponse {
+        ProviderResponse::Complete(ResponseBody::Wire(WireBody {
+            protocol: Protocol::OpenaiChat,
+            bytes: Bytes::from_static(b"{}"),
+        }))
+    }
+
+    fn status(code: u16) -> ProviderError {
+        ProviderError::Status {
+            status: StatusCode::from_u16(code).unwrap(),
+            body: Bytes::new(),
+            protocol: Protocol::OpenaiChat,
+            retry_after: None,
+        }
+    }
+
+    type Handle = mock::Handle<TargetedCall, ProviderResponse>;
+
+    /// A mock dispatcher whose errors are the provider errors the test sends.
+    fn routed() -> (
+        Routing<
+            impl Service<TargetedCall, Response = ProviderResponse, Error = ProviderError, Future: Send>
+            + Clone
+            + Send
+            + 'static,
+        >,
+        Handle,
+    ) {
+        let (inner, handle) = mock::pair::<TargetedCall, ProviderResponse>();
+        let inner = inner.map_err(|e: Box<dyn std::error::Error + Send + Sync>| {
+            match e.downcast::<ProviderError>() {
+                Ok(e) => *e,
+                Err(other) => ProviderError::Connect {
+                    message: other.to_string(),
+                },
+            }
+        });
+        (RoutingLayer::new(Arc::new(TwoTargets)).layer(inner), handle)
+    }
+
+    #[tokio::test]
+    async fn falls_back_in_order_on_a_retryable_error() {
+        let (svc, mut handle) = routed();
+        let pending = tokio::spawn(svc.oneshot(call()));
+        let (first, respond) = handle.next_request().await.unwrap();
+        assert_eq!(first.target.provider.as_ref(), "a");
+        respond.send_error(status(503));
+        let (second, respond) = handle.next_request().await.unwrap();
+        assert_eq!(second.target.provider.as_ref(), "b");
+        respond.send_response(ok());
+        let reply = pending.await.unwrap().unwrap();
+        assert_eq!(reply.target.provider.as_ref(), "b");
+        assert_eq!(reply.failed.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_final_error_stops_the_chain() {
+        let (svc, mut handle) = routed();
+        let pending = tokio::spawn(svc.oneshot(call()));
+        let (_, respond) = handle.next_request().await.unwrap();
+        respond.send_error(status(400));
+        let err = pending.await.unwrap().unwrap_err();
+        assert!(
+            matches!(err, GatewayError::Upstream { ref provider, .. } if provider.as_ref() == "a"),
+            "{err:?}"
+        );
+        assert!(handle.next_request().await.is_none(), "no second attempt");
+    }
+
+    #[tokio::test]
+    async fn readiness_comes_from_the_dispatcher() {
+        let (mut svc, mut handle) = routed();
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        handle.allow(0);
+        assert!(
+            svc.poll_ready(&mut cx).is_pending(),
+            "backpressure propagates"
+        );
+        handle.allow(1);
+        assert!(svc.poll_ready(&mut cx).is_ready());
+    }
+}
