@@ -77,6 +77,11 @@ pub async fn gateway_with(
     for g in guardrails {
         gw = gw.with_guardrail(g);
     }
+    serve(gw).await
+}
+
+/// Serves an assembled gateway on its (test) listen address.
+pub async fn serve(gw: Gateway) -> TestGateway {
     let instance_id = gw.info().instance_id.clone();
     let server = gw.bind().await.unwrap();
     let addr = server.local_addr();
