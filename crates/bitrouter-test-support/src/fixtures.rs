@@ -53,3 +53,25 @@ pub mod anthropic_messages {
     pub const ERROR_OVERLOADED: &str =
         include_str!("../fixtures/anthropic_messages/error_overloaded.json");
 }
+
+/// Google Gemini `generateContent` bodies (`fixtures/google_generate_content/`).
+pub mod google_generate_content {
+    /// A text answer with usage including cached and thought tokens.
+    pub const GENERATE_CONTENT: &str =
+        include_str!("../fixtures/google_generate_content/generate_content.json");
+    /// Two parallel `functionCall` parts without ids, the first with a `thoughtSignature`.
+    pub const GENERATE_CONTENT_FUNCTION_CALL: &str =
+        include_str!("../fixtures/google_generate_content/generate_content_function_call.json");
+    /// A `streamGenerateContent?alt=sse` body: three chunks (CRLF-terminated events), the last
+    /// with `finishReason` and the full usage.
+    pub const STREAM: &str = include_str!("../fixtures/google_generate_content/stream.sse");
+    /// A 400 `INVALID_ARGUMENT` body (an `additionalProperties` schema keyword).
+    pub const ERROR_INVALID_ARGUMENT: &str =
+        include_str!("../fixtures/google_generate_content/error_invalid_argument.json");
+    /// A 429 `RESOURCE_EXHAUSTED` body with a `RetryInfo` detail.
+    pub const ERROR_RESOURCE_EXHAUSTED: &str =
+        include_str!("../fixtures/google_generate_content/error_resource_exhausted.json");
+    /// A 503 `UNAVAILABLE` body ("The model is overloaded").
+    pub const ERROR_UNAVAILABLE: &str =
+        include_str!("../fixtures/google_generate_content/error_unavailable.json");
+}

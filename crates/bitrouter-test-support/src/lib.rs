@@ -48,6 +48,7 @@
 mod answer;
 mod anthropic;
 pub mod fixtures;
+mod google;
 mod handler;
 mod openai_chat;
 mod protocol;

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::answer::Answer;
 use crate::anthropic::AnthropicMessages;
+use crate::google::GoogleGenerateContent;
 use crate::openai_chat::OpenAiChat;
 use crate::tokens::{ARGUMENT_PIECES, even_pieces, word_pieces};
 
@@ -22,6 +23,9 @@ pub enum FakeProtocol {
     /// Anthropic Messages: `POST /v1/messages`, `POST /v1/messages/count_tokens`,
     /// `GET /v1/models`; `x-api-key` and `anthropic-version` headers.
     AnthropicMessages,
+    /// Google Gemini: `POST /v1beta/models/{model}:generateContent` and
+    /// `:streamGenerateContent`, `GET /v1beta/models`; `x-goog-api-key` header or `key=` query.
+    GoogleGenerateContent,
 }
 
 impl FakeProtocol {
@@ -29,6 +33,7 @@ impl FakeProtocol {
         match self {
             Self::OpenAiChat => &OpenAiChat,
             Self::AnthropicMessages => &AnthropicMessages,
+            Self::GoogleGenerateContent => &GoogleGenerateContent,
         }
     }
 
@@ -36,6 +41,7 @@ impl FakeProtocol {
     pub(crate) fn base_path(self) -> &'static str {
         match self {
             Self::OpenAiChat | Self::AnthropicMessages => "/v1",
+            Self::GoogleGenerateContent => "/v1beta",
         }
     }
 
@@ -45,6 +51,7 @@ impl FakeProtocol {
         match name {
             "openai_chat" => Some(Self::OpenAiChat),
             "anthropic_messages" => Some(Self::AnthropicMessages),
+            "google_generate_content" => Some(Self::GoogleGenerateContent),
             _ => None,
         }
     }
@@ -74,7 +81,6 @@ pub(crate) struct Head<'a> {
 
 impl Head<'_> {
     /// The value of query parameter `name` (not percent-decoded; the fake's values need none).
-    #[expect(dead_code, reason = "used by the Google fake (next commit)")]
     pub(crate) fn query_param(&self, name: &str) -> Option<&str> {
         self.query?.split('&').find_map(|pair| {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -111,7 +117,6 @@ pub(crate) struct Call {
     pub(crate) encrypted_reasoning: bool,
     /// Whether a stream is sent as one JSON array of chunks instead of server-sent events
     /// (Gemini `streamGenerateContent` without `alt=sse`).
-    #[expect(dead_code, reason = "read by the Google fake (next commit)")]
     pub(crate) json_array_stream: bool,
 }
 

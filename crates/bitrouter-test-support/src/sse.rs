@@ -10,7 +10,6 @@ pub(crate) fn named(name: &str, data: &Value) -> Bytes {
 }
 
 /// An unnamed event whose lines end in CRLF, `data: <json>\r\n\r\n`, as Gemini sends.
-#[expect(dead_code, reason = "used by the Google fake (next commit)")]
 pub(crate) fn crlf(data: &Value) -> Bytes {
     Bytes::from(format!("data: {data}\r\n\r\n"))
 }
