@@ -23,3 +23,55 @@ pub mod openai_chat {
     pub const ERROR_RATE_LIMIT: &str =
         include_str!("../fixtures/openai_chat/error_rate_limit.json");
 }
+
+/// Anthropic Messages bodies (`fixtures/anthropic_messages/`).
+pub mod anthropic_messages {
+    /// A text `message` with usage including a cache read.
+    pub const MESSAGE: &str = include_str!("../fixtures/anthropic_messages/message.json");
+    /// A `message` with a thinking block, text and two `tool_use` blocks, `stop_reason:
+    /// "tool_use"`.
+    pub const MESSAGE_TOOL_USE: &str =
+        include_str!("../fixtures/anthropic_messages/message_tool_use.json");
+    /// A text stream: `message_start`, block start, `ping`, text deltas, block stop,
+    /// `message_delta`, `message_stop`.
+    pub const MESSAGE_STREAM: &str =
+        include_str!("../fixtures/anthropic_messages/message_stream.sse");
+    /// A stream with a thinking block (thinking and signature deltas), a text block and two
+    /// `tool_use` blocks whose input arrives as `input_json_delta` pieces.
+    pub const MESSAGE_THINKING_TOOL_USE_STREAM: &str =
+        include_str!("../fixtures/anthropic_messages/message_thinking_tool_use_stream.sse");
+    /// A stream that ends in an `error` event (`overloaded_error`) after one text delta.
+    pub const STREAM_OVERLOADED_ERROR: &str =
+        include_str!("../fixtures/anthropic_messages/stream_overloaded_error.sse");
+    /// A 400 `invalid_request_error` body (unanswered `tool_use`).
+    pub const ERROR_INVALID_REQUEST: &str =
+        include_str!("../fixtures/anthropic_messages/error_invalid_request.json");
+    /// A 429 `rate_limit_error` body.
+    pub const ERROR_RATE_LIMIT: &str =
+        include_str!("../fixtures/anthropic_messages/error_rate_limit.json");
+    /// A 529 `overloaded_error` body.
+    pub const ERROR_OVERLOADED: &str =
+        include_str!("../fixtures/anthropic_messages/error_overloaded.json");
+}
+
+/// Google Gemini `generateContent` bodies (`fixtures/google_generate_content/`).
+pub mod google_generate_content {
+    /// A text answer with usage including cached and thought tokens.
+    pub const GENERATE_CONTENT: &str =
+        include_str!("../fixtures/google_generate_content/generate_content.json");
+    /// Two parallel `functionCall` parts without ids, the first with a `thoughtSignature`.
+    pub const GENERATE_CONTENT_FUNCTION_CALL: &str =
+        include_str!("../fixtures/google_generate_content/generate_content_function_call.json");
+    /// A `streamGenerateContent?alt=sse` body: three chunks (CRLF-terminated events), the last
+    /// with `finishReason` and the full usage.
+    pub const STREAM: &str = include_str!("../fixtures/google_generate_content/stream.sse");
+    /// A 400 `INVALID_ARGUMENT` body (an `additionalProperties` schema keyword).
+    pub const ERROR_INVALID_ARGUMENT: &str =
+        include_str!("../fixtures/google_generate_content/error_invalid_argument.json");
+    /// A 429 `RESOURCE_EXHAUSTED` body with a `RetryInfo` detail.
+    pub const ERROR_RESOURCE_EXHAUSTED: &str =
+        include_str!("../fixtures/google_generate_content/error_resource_exhausted.json");
+    /// A 503 `UNAVAILABLE` body ("The model is overloaded").
+    pub const ERROR_UNAVAILABLE: &str =
+        include_str!("../fixtures/google_generate_content/error_unavailable.json");
+}

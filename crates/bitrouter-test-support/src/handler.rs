@@ -10,7 +10,7 @@ use hyper::body::Incoming;
 use serde_json::Value;
 
 use crate::answer::{Answer, Pacing};
-use crate::protocol::{Call, Content, Route};
+use crate::protocol::{Call, Content, Head, Route};
 use crate::recording::RecordedRequest;
 use crate::script::{ReplyKind, Script};
 use crate::server::{HandlerResponse, Shared, lock, read_body};
@@ -20,19 +20,28 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> H
     let (parts, body) = request.into_parts();
     let body = read_body(body).await;
     let route = shared.protocol.route(&parts.method, parts.uri.path());
-    let wants_json = route == Route::Generate || shared.record;
+    let wants_json = matches!(route, Route::Generate | Route::CountTokens) || shared.record;
     let json: Option<Value> = if wants_json && !body.is_empty() {
         serde_json::from_slice(&body).ok()
     } else {
         None
     };
     let api_key = Arc::clone(&*lock(&shared.api_key));
-    let authorized = shared.protocol.authorize(&parts.headers, &api_key);
+    let head = Head {
+        method: &parts.method,
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+    };
+    let authorized = shared.protocol.authorize(&head, &api_key);
     let answer = match route {
         Route::Unknown => Err(shared.protocol.not_found(&parts.method, parts.uri.path())),
         Route::Models => authorized.map(|()| shared.protocol.models()),
+        Route::CountTokens => {
+            authorized.and_then(|()| shared.protocol.count_tokens(&head, json.as_ref()))
+        }
         Route::Generate => {
-            match authorized.and_then(|()| shared.protocol.parse_call(json.as_ref(), seq)) {
+            match authorized.and_then(|()| shared.protocol.parse_call(&head, json.as_ref(), seq)) {
                 Ok(call) => {
                     let script = lock(&shared.scripts).next();
                     record(&shared, parts, body, json);

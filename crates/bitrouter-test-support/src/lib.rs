@@ -2,7 +2,8 @@
 //!
 //! A [`FakeUpstream`] is a real HTTP server (HTTP/1.1 and h2c) on `127.0.0.1:0`, so tests run
 //! in parallel, each against its own port. It speaks a provider's wire format as the official
-//! API reference documents it — today OpenAI Chat Completions ([`FakeProtocol::OpenAiChat`]):
+//! API reference documents it — OpenAI Chat Completions ([`FakeProtocol::OpenAiChat`], the
+//! default, described below) or Anthropic Messages ([`FakeProtocol::AnthropicMessages`]):
 //!
 //! - `POST /v1/chat/completions` and `GET /v1/models`; anything else is a 404 in the OpenAI
 //!   error shape;
@@ -45,13 +46,16 @@
 //! ```
 
 mod answer;
+mod anthropic;
 pub mod fixtures;
+mod google;
 mod handler;
 mod openai_chat;
 mod protocol;
 mod recording;
 mod script;
 mod server;
+mod sse;
 mod tokens;
 
 pub use protocol::FakeProtocol;

@@ -1,13 +1,15 @@
 //! The wire protocols a fake upstream can speak, and the interface each one implements.
 //!
-//! Adding a protocol (Anthropic Messages, OpenAI Responses, Google generateContent) means adding
-//! a sibling module of `openai_chat` that implements [`ProtocolFake`] and a variant of
-//! [`FakeProtocol`]; the server, the scripts, pacing and recording are shared.
+//! Each protocol is a module (`openai_chat`, `anthropic`, `openai_responses`, `google`) that
+//! implements [`ProtocolFake`]; [`FakeProtocol`] selects one. The server, the scripts, pacing
+//! and recording are shared.
 
 use http::{HeaderMap, Method};
 use serde_json::Value;
 
 use crate::answer::Answer;
+use crate::anthropic::AnthropicMessages;
+use crate::google::GoogleGenerateContent;
 use crate::openai_chat::OpenAiChat;
 use crate::tokens::{ARGUMENT_PIECES, even_pieces, word_pieces};
 
@@ -18,19 +20,39 @@ pub enum FakeProtocol {
     /// OpenAI Chat Completions: `POST /v1/chat/completions`, `GET /v1/models`.
     #[default]
     OpenAiChat,
+    /// Anthropic Messages: `POST /v1/messages`, `POST /v1/messages/count_tokens`,
+    /// `GET /v1/models`; `x-api-key` and `anthropic-version` headers.
+    AnthropicMessages,
+    /// Google Gemini: `POST /v1beta/models/{model}:generateContent` and
+    /// `:streamGenerateContent`, `GET /v1beta/models`; `x-goog-api-key` header or `key=` query.
+    GoogleGenerateContent,
 }
 
 impl FakeProtocol {
     pub(crate) fn fake(self) -> &'static dyn ProtocolFake {
         match self {
             Self::OpenAiChat => &OpenAiChat,
+            Self::AnthropicMessages => &AnthropicMessages,
+            Self::GoogleGenerateContent => &GoogleGenerateContent,
         }
     }
 
     /// The path prefix clients put in their base URL, e.g. `/v1`.
     pub(crate) fn base_path(self) -> &'static str {
         match self {
-            Self::OpenAiChat => "/v1",
+            Self::OpenAiChat | Self::AnthropicMessages => "/v1",
+            Self::GoogleGenerateContent => "/v1beta",
+        }
+    }
+
+    /// The protocol named `name` as the `fake-upstream --protocol` flag spells it:
+    /// `openai_chat`, `openai_responses`, `anthropic_messages` or `google_generate_content`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "openai_chat" => Some(Self::OpenAiChat),
+            "anthropic_messages" => Some(Self::AnthropicMessages),
+            "google_generate_content" => Some(Self::GoogleGenerateContent),
+            _ => None,
         }
     }
 }
@@ -42,8 +64,34 @@ pub(crate) enum Route {
     Generate,
     /// The model list.
     Models,
+    /// A token count (Anthropic `count_tokens`); validated like a generation, no scripts.
+    CountTokens,
     /// Anything else: the protocol's 404.
     Unknown,
+}
+
+/// The parts of a request other than its body.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Head<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) path: &'a str,
+    pub(crate) query: Option<&'a str>,
+    pub(crate) headers: &'a HeaderMap,
+}
+
+impl Head<'_> {
+    /// The value of query parameter `name` (not percent-decoded; the fake's values need none).
+    pub(crate) fn query_param(&self, name: &str) -> Option<&str> {
+        self.query?.split('&').find_map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (key == name).then_some(value)
+        })
+    }
+
+    /// The value of header `name` as text, if present and valid.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
 }
 
 /// A validated generation request, reduced to what the fake needs to answer it.
@@ -61,6 +109,44 @@ pub(crate) struct Call {
     pub(crate) prompt_tokens: u64,
     /// The request's sequence number on this server, used in ids.
     pub(crate) seq: u64,
+    /// Whether the request enabled thinking / reasoning output (Anthropic `thinking`,
+    /// Responses `reasoning`, Gemini `thinkingConfig.includeThoughts`).
+    pub(crate) reasoning: bool,
+    /// Whether a Responses request asked for `reasoning.encrypted_content`.
+    #[expect(dead_code, reason = "read by the Responses fake (next commits)")]
+    pub(crate) encrypted_reasoning: bool,
+    /// Whether a stream is sent as one JSON array of chunks instead of server-sent events
+    /// (Gemini `streamGenerateContent` without `alt=sse`).
+    pub(crate) json_array_stream: bool,
+}
+
+impl Call {
+    /// A call with the defaults for the protocol-specific options.
+    pub(crate) fn new(
+        model: String,
+        stream: bool,
+        last_user_text: String,
+        prompt_tokens: u64,
+        seq: u64,
+    ) -> Self {
+        Self {
+            model,
+            stream,
+            include_usage: false,
+            last_user_text,
+            prompt_tokens,
+            seq,
+            reasoning: false,
+            encrypted_reasoning: false,
+            json_array_stream: false,
+        }
+    }
+
+    /// The fake's reasoning text for this call, answered before the content when
+    /// [`reasoning`](Self::reasoning) is set.
+    pub(crate) fn thought(&self) -> String {
+        format!("thinking about: {}", self.last_user_text)
+    }
 }
 
 /// What the answer contains.
@@ -90,10 +176,16 @@ impl Content<'_> {
 pub(crate) trait ProtocolFake: Sync {
     /// Which route `method path` addresses.
     fn route(&self, method: &Method, path: &str) -> Route;
-    /// Check the credentials against `api_key`; the error answer on failure.
-    fn authorize(&self, headers: &HeaderMap, api_key: &str) -> Result<(), Answer>;
+    /// Check the credentials (and required headers) against `api_key`; the error answer on
+    /// failure.
+    fn authorize(&self, head: &Head<'_>, api_key: &str) -> Result<(), Answer>;
     /// Validate a generation body (`None` when it is not JSON) as the real API would.
-    fn parse_call(&self, json: Option<&Value>, seq: u64) -> Result<Call, Answer>;
+    fn parse_call(&self, head: &Head<'_>, json: Option<&Value>, seq: u64) -> Result<Call, Answer>;
+    /// Answer a [`Route::CountTokens`] request; only protocols that route one override it.
+    fn count_tokens(&self, head: &Head<'_>, json: Option<&Value>) -> Result<Answer, Answer> {
+        let _body = json;
+        Err(self.not_found(head.method, head.path))
+    }
     /// The answer to an unknown route.
     fn not_found(&self, method: &Method, path: &str) -> Answer;
     /// The model list.

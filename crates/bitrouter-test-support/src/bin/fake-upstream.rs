@@ -1,5 +1,5 @@
-//! A standalone fake OpenAI Chat Completions upstream for out-of-process clients (SDK tests,
-//! load benchmarks).
+//! A standalone fake upstream (OpenAI Chat Completions by default; `--protocol` picks another)
+//! for out-of-process clients (SDK tests, load benchmarks).
 //!
 //! Run with: `cargo run -p bitrouter-test-support --bin fake-upstream -- --listen 127.0.0.1:0`
 //!
@@ -11,14 +11,16 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bitrouter_test_support::{DEFAULT_API_KEY, FakeUpstream};
+use bitrouter_test_support::{DEFAULT_API_KEY, FakeProtocol, FakeUpstream};
 
 const USAGE: &str = "usage: fake-upstream [--listen 127.0.0.1:0] [--api-key sk-test] \
-                     [--token-delay-ms N]";
+                     [--token-delay-ms N] [--protocol openai_chat|openai_responses|\
+                     anthropic_messages|google_generate_content]";
 
 #[derive(Debug)]
 struct Options {
     listen: SocketAddr,
+    protocol: FakeProtocol,
     api_key: String,
     token_delay: Duration,
 }
@@ -26,6 +28,7 @@ struct Options {
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        protocol: FakeProtocol::default(),
         api_key: DEFAULT_API_KEY.to_owned(),
         token_delay: Duration::ZERO,
     };
@@ -42,6 +45,11 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
                     .map_err(|error| format!("--listen {text}: {error}; expected IP:PORT"))?;
             }
             "--api-key" => options.api_key = value()?,
+            "--protocol" => {
+                let text = value()?;
+                options.protocol = FakeProtocol::from_name(&text)
+                    .ok_or_else(|| format!("--protocol {text}: unknown protocol\n{USAGE}"))?;
+            }
             "--token-delay-ms" => {
                 let text = value()?;
                 let millis: u64 = text
@@ -59,6 +67,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
 async fn run(options: Options) -> Result<(), String> {
     let upstream = FakeUpstream::builder()
         .listen(options.listen)
+        .protocol(options.protocol)
         .api_key(options.api_key)
         .token_delay(options.token_delay)
         .record_requests(false)

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::answer::Answer;
-use crate::protocol::{Call, Content, ProtocolFake, Route};
+use crate::protocol::{Call, Content, Head, ProtocolFake, Route};
 
 /// The `GET /v1/models` body, serialised once.
 const MODELS: &str = concat!(
@@ -36,28 +36,11 @@ impl ProtocolFake for OpenAiChat {
         }
     }
 
-    fn authorize(&self, headers: &HeaderMap, api_key: &str) -> Result<(), Answer> {
-        let supplied = headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim);
-        match supplied {
-            Some(key) if key == api_key => Ok(()),
-            Some(key) if !key.is_empty() => Err(unauthorized(format!(
-                "Incorrect API key provided: {}. You can find your API key at \
-                 https://platform.openai.com/account/api-keys.",
-                mask(key)
-            ))),
-            _ => Err(unauthorized(
-                "You didn't provide an API key. You need to provide your API key in an \
-                 Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
-                    .to_owned(),
-            )),
-        }
+    fn authorize(&self, head: &Head<'_>, api_key: &str) -> Result<(), Answer> {
+        bearer(head.headers, api_key)
     }
 
-    fn parse_call(&self, json: Option<&Value>, seq: u64) -> Result<Call, Answer> {
+    fn parse_call(&self, _head: &Head<'_>, json: Option<&Value>, seq: u64) -> Result<Call, Answer> {
         validate::validate(json, seq).map_err(|invalid| {
             error(
                 StatusCode::BAD_REQUEST,
@@ -70,13 +53,7 @@ impl ProtocolFake for OpenAiChat {
     }
 
     fn not_found(&self, method: &Method, path: &str) -> Answer {
-        error(
-            StatusCode::NOT_FOUND,
-            &format!("Invalid URL ({method} {path})"),
-            "invalid_request_error",
-            None,
-            None,
-        )
+        not_found(method, path)
     }
 
     fn models(&self) -> Answer {
@@ -97,6 +74,39 @@ impl ProtocolFake for OpenAiChat {
 
     fn malformed_sse(&self, call: &Call) -> Answer {
         stream::malformed(call)
+    }
+}
+
+/// OpenAI's 404 for an unknown route, shared with the Responses fake.
+pub(crate) fn not_found(method: &Method, path: &str) -> Answer {
+    error(
+        StatusCode::NOT_FOUND,
+        &format!("Invalid URL ({method} {path})"),
+        "invalid_request_error",
+        None,
+        None,
+    )
+}
+
+/// Check `Authorization: Bearer <api_key>` the way OpenAI does (shared with the Responses fake).
+pub(crate) fn bearer(headers: &HeaderMap, api_key: &str) -> Result<(), Answer> {
+    let supplied = headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim);
+    match supplied {
+        Some(key) if key == api_key => Ok(()),
+        Some(key) if !key.is_empty() => Err(unauthorized(format!(
+            "Incorrect API key provided: {}. You can find your API key at \
+                 https://platform.openai.com/account/api-keys.",
+            mask(key)
+        ))),
+        _ => Err(unauthorized(
+            "You didn't provide an API key. You need to provide your API key in an \
+                 Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+                .to_owned(),
+        )),
     }
 }
 

@@ -79,14 +79,15 @@ pub(crate) fn validate(json: Option<&Value>, seq: u64) -> Result<Call, Invalid> 
         conversation.check(index, message)?;
     }
     conversation.finish()?;
-    Ok(Call {
+    let mut call = Call::new(
         model,
         stream,
-        include_usage,
-        last_user_text: conversation.last_user_text,
-        prompt_tokens: conversation.words,
+        conversation.last_user_text,
+        conversation.words,
         seq,
-    })
+    );
+    call.include_usage = include_usage;
+    Ok(call)
 }
 
 fn stream_options(body: &Map<String, Value>, stream: bool) -> Result<bool, Invalid> {

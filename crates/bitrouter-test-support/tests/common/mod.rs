@@ -153,3 +153,115 @@ pub async fn read_until_end(response: hyper::Response<Incoming>) -> (Vec<u8>, bo
     }
     (data, false)
 }
+
+/// Send `body` with exactly the given headers (plus `content-type: application/json`) and read
+/// the whole answer.
+pub async fn exchange(
+    upstream: &FakeUpstream,
+    method: Method,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (StatusCode, HeaderMap, Bytes) {
+    let response = open(upstream, method, path_and_query, headers, body).await;
+    let (parts, body) = response.into_parts();
+    (
+        parts.status,
+        parts.headers,
+        body.collect().await.unwrap().to_bytes(),
+    )
+}
+
+/// Send `body` with exactly the given headers (plus `content-type: application/json`); the
+/// response with its body unread.
+pub async fn open(
+    upstream: &FakeUpstream,
+    method: Method,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> hyper::Response<Incoming> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(format!("http://{}{path_and_query}", upstream.addr()))
+        .header("content-type", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .unwrap();
+    client().request(request).await.unwrap()
+}
+
+/// The events of a stream written as `event: NAME\ndata: JSON\n\n`, checking that each
+/// event's name equals its data's `type`.
+pub fn named_events(body: &Bytes) -> Vec<(String, Value)> {
+    let text = std::str::from_utf8(body).unwrap();
+    assert!(text.ends_with("\n\n"), "every event ends with a blank line");
+    text.split("\n\n")
+        .filter(|event| !event.is_empty())
+        .map(|event| {
+            let (name, data) = event.split_once('\n').unwrap();
+            let name = name.strip_prefix("event: ").unwrap().to_owned();
+            let data: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
+            assert_eq!(
+                data["type"],
+                name.as_str(),
+                "event name and data type agree"
+            );
+            (name, data)
+        })
+        .collect()
+}
+
+/// A child process killed when the test ends, however it ends.
+pub struct ChildGuard(pub std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _killed = self.0.kill();
+        let _reaped = self.0.wait();
+    }
+}
+
+/// Start the `fake-upstream` binary with `args`; the guard and the URL it prints.
+pub async fn spawn_binary(args: &[&str]) -> (ChildGuard, String) {
+    use std::io::BufRead;
+    let mut child = ChildGuard(
+        std::process::Command::new(env!("CARGO_BIN_EXE_fake-upstream"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .map(|_| line)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let url = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    (child, url)
+}
+
+/// POST `body` to an absolute URL with the given headers; status and body.
+pub async fn post_url(url: &str, headers: &[(&str, &str)], body: &str) -> (StatusCode, Bytes) {
+    let mut request = Request::post(url).header("content-type", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .unwrap();
+    let (parts, body) = client().request(request).await.unwrap().into_parts();
+    (parts.status, body.collect().await.unwrap().to_bytes())
+}
