@@ -65,6 +65,29 @@ def start_bitrouter(env_extra):
 
 
 @pytest.fixture(scope="session")
+def all_upstreams_router():
+    """BitRouter with openai, anthropic and google providers, each pointed at a fake upstream
+    speaking that provider's own protocol."""
+    fakes = [start_fake_upstream(p) for p in ("openai_chat", "anthropic_messages", "google_generate_content")]
+    (_, openai_url), (_, anthropic_url), (_, google_url) = fakes
+    router, url = start_bitrouter(
+        {
+            "OPENAI_API_KEY": "sk-test",
+            "BITROUTER_OPENAI_API_BASE": openai_url + "/v1",
+            "ANTHROPIC_API_KEY": "sk-test",
+            "BITROUTER_ANTHROPIC_API_BASE": anthropic_url + "/v1",
+            "GEMINI_API_KEY": "sk-test",
+            "BITROUTER_GOOGLE_API_BASE": google_url + "/v1beta",
+        }
+    )
+    yield url
+    router.terminate()
+    router.wait(timeout=10)
+    for proc, _ in fakes:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
 def openai_upstream_router():
     """BitRouter with its `openai` provider pointed at a fake OpenAI upstream."""
     fake, fake_url = start_fake_upstream("openai_chat")

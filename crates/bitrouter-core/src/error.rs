@@ -92,8 +92,9 @@ pub enum ProviderError {
 
 impl ProviderError {
     /// Whether the next target in a fallback chain should be tried: connection failures,
-    /// timeouts, 408, 429 and 5xx are the upstream's trouble; any other 4xx means the request
-    /// itself is wrong and would fail everywhere.
+    /// timeouts, 408, 429, 5xx and quota or credit exhaustion are the upstream's (or the
+    /// account's) trouble; any other 4xx means the request itself is wrong and would fail
+    /// everywhere.
     pub fn is_retryable(&self) -> bool {
         match self {
             ProviderError::Connect { .. } | ProviderError::Timeout { .. } => true,
@@ -101,9 +102,23 @@ impl ProviderError {
                 *status == StatusCode::REQUEST_TIMEOUT
                     || *status == StatusCode::TOO_MANY_REQUESTS
                     || status.is_server_error()
+                    || self.is_quota_exhausted()
             }
             ProviderError::InvalidResponse { .. } | ProviderError::Stream { .. } => true,
             ProviderError::Unsupported { .. } | ProviderError::Config { .. } => false,
+        }
+    }
+
+    /// Whether the upstream said the account is out of quota or credit (402, or a 4xx whose
+    /// body says so, as Anthropic's "credit balance is too low" 400 and OpenAI's
+    /// `insufficient_quota` 429 do).
+    pub fn is_quota_exhausted(&self) -> bool {
+        match self {
+            ProviderError::Status { status, body, .. } => {
+                *status == StatusCode::PAYMENT_REQUIRED
+                    || (status.is_client_error() && is_quota_body(body))
+            }
+            _ => false,
         }
     }
 
@@ -133,6 +148,25 @@ impl ProviderError {
             ProviderError::Config { .. } => "config",
         }
     }
+}
+
+/// Markers of quota or credit exhaustion in upstream error bodies.
+const QUOTA_MARKERS: &[&[u8]] = &[
+    b"insufficient_quota",
+    b"credit balance",
+    b"billing_error",
+    b"quota exceeded",
+    b"exceeded your current quota",
+    b"RESOURCE_EXHAUSTED",
+    b"insufficient credits",
+    b"out of credits",
+];
+
+fn is_quota_body(body: &[u8]) -> bool {
+    // Error bodies are small; a linear scan per marker is cheap and runs only on errors.
+    QUOTA_MARKERS
+        .iter()
+        .any(|m| body.windows(m.len()).any(|w| w.eq_ignore_ascii_case(m)))
 }
 
 /// A model name that cannot be routed.
@@ -205,6 +239,30 @@ mod tests {
         for code in [400, 401, 403, 404, 413, 422] {
             assert!(!status(code).is_retryable(), "{code} should not fall back");
         }
+    }
+
+    #[test]
+    fn quota_exhaustion_falls_back_whatever_the_status() {
+        let with = |code: u16, body: &'static str| ProviderError::Status {
+            status: StatusCode::from_u16(code).unwrap(),
+            body: Bytes::from_static(body.as_bytes()),
+            protocol: Protocol::AnthropicMessages,
+            retry_after: None,
+        };
+        let anthropic = with(
+            400,
+            r#"{"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API."}}"#,
+        );
+        assert!(anthropic.is_retryable() && anthropic.is_quota_exhausted());
+        assert!(with(402, "{}").is_retryable());
+        assert!(with(403, r#"{"error":{"status":"RESOURCE_EXHAUSTED"}}"#).is_retryable());
+        assert!(
+            !with(
+                400,
+                r#"{"error":{"message":"max_tokens: must be positive"}}"#
+            )
+            .is_retryable()
+        );
     }
 
     #[test]

@@ -9,9 +9,9 @@
     reason = "test set-up fails the test on unexpected input"
 )]
 
-mod common;
 #[path = "conformance/client.rs"]
 mod client;
+mod common;
 
 use std::sync::Arc;
 
@@ -28,7 +28,11 @@ use serde_json::{Value, json};
 /// A gateway whose only provider `up` speaks exactly `protocol` and serves `test-model`.
 async fn pair(upstream: Protocol) -> (FakeUpstream, TestGateway) {
     let fake_protocol = FakeProtocol::from_name(upstream.as_str()).unwrap();
-    let fake = FakeUpstream::builder().protocol(fake_protocol).start().await.unwrap();
+    let fake = FakeUpstream::builder()
+        .protocol(fake_protocol)
+        .start()
+        .await
+        .unwrap();
     let auth = match upstream {
         Protocol::OpenaiChat | Protocol::OpenaiResponses => AuthStyle::Bearer,
         Protocol::AnthropicMessages => AuthStyle::XApiKey,
@@ -44,24 +48,39 @@ async fn pair(upstream: Protocol) -> (FakeUpstream, TestGateway) {
         builtin: None,
         source: "conformance".into(),
     };
-    let provider: Arc<dyn Provider> = Arc::new(HttpProvider::new(settings, UpstreamClient::new(Timeouts::default())));
+    let provider: Arc<dyn Provider> = Arc::new(HttpProvider::new(
+        settings,
+        UpstreamClient::new(Timeouts::default()),
+    ));
     let router = CatalogRouter::new(vec![ProviderEntry {
         id: "up".into(),
         protocol: upstream,
         more_protocols: Vec::new(),
         role: ProviderRole::Listed(vec![MODEL.into()]),
     }]);
-    let config = ServerConfig { listen: "127.0.0.1:0".parse().unwrap(), ..ServerConfig::default() };
+    let config = ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..ServerConfig::default()
+    };
     let gw = Gateway::new(config, Arc::new(router), vec![provider], Vec::new());
     (fake, serve(gw).await)
 }
 
 async fn call(gw: &TestGateway, client: Protocol, stream: bool, body: &Value) -> Answer {
     let headers: &[(&str, &str)] = match client {
-        Protocol::AnthropicMessages => &[("content-type", "application/json"), ("anthropic-version", "2023-06-01")],
+        Protocol::AnthropicMessages => &[
+            ("content-type", "application/json"),
+            ("anthropic-version", "2023-06-01"),
+        ],
         _ => &[("content-type", "application/json")],
     };
-    let reply = send(Method::POST, &gw.url(&path(client, stream)), headers, serde_json::to_vec(body).unwrap()).await;
+    let reply = send(
+        Method::POST,
+        &gw.url(&path(client, stream)),
+        headers,
+        serde_json::to_vec(body).unwrap(),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     if stream {
         assert_eq!(reply.header("content-type"), Some("text/event-stream"));
@@ -85,13 +104,24 @@ fn check_upstream_request(upstream: Protocol, sent: &Value) {
         Protocol::OpenaiChat => {
             let first = &sent["messages"][0];
             assert_eq!(first["role"], "system", "{sent}");
-            (text_of(&first["content"]), sent["tools"].as_array().map_or(0, Vec::len))
+            (
+                text_of(&first["content"]),
+                sent["tools"].as_array().map_or(0, Vec::len),
+            )
         }
-        Protocol::OpenaiResponses => (text_of(&sent["instructions"]), sent["tools"].as_array().map_or(0, Vec::len)),
-        Protocol::AnthropicMessages => (text_of(&sent["system"]), sent["tools"].as_array().map_or(0, Vec::len)),
+        Protocol::OpenaiResponses => (
+            text_of(&sent["instructions"]),
+            sent["tools"].as_array().map_or(0, Vec::len),
+        ),
+        Protocol::AnthropicMessages => (
+            text_of(&sent["system"]),
+            sent["tools"].as_array().map_or(0, Vec::len),
+        ),
         Protocol::GoogleGenerateContent => (
             text_of(&sent["systemInstruction"]["parts"]),
-            sent["tools"][0]["functionDeclarations"].as_array().map_or(0, Vec::len),
+            sent["tools"][0]["functionDeclarations"]
+                .as_array()
+                .map_or(0, Vec::len),
         ),
     };
     assert_eq!(system, SYSTEM, "system prompt in its place: {sent}");
@@ -99,7 +129,10 @@ fn check_upstream_request(upstream: Protocol, sent: &Value) {
 }
 
 fn expected_calls() -> Vec<(String, Value)> {
-    vec![("get_weather".into(), json!({"city": "Paris"})), ("get_time".into(), json!({"tz": "UTC"}))]
+    vec![
+        ("get_weather".into(), json!({"city": "Paris"})),
+        ("get_time".into(), json!({"tz": "UTC"})),
+    ]
 }
 
 async fn run_pair(client: Protocol, upstream: Protocol) {
@@ -110,21 +143,41 @@ async fn run_pair(client: Protocol, upstream: Protocol) {
         let a = call(&gw, client, stream, &first_turn(client, stream)).await;
         assert_eq!(a.text, format!("echo: {USER}"), "{label}: {a:?}");
         assert!(a.calls.is_empty(), "{label}: {a:?}");
-        assert!(finish_is_stop(client, &a.finish), "{label}: finish {:?}", a.finish);
-        assert!(a.input_tokens > 0 && a.output_tokens > 0, "{label}: usage lost: {a:?}");
-        check_upstream_request(upstream, fake.last_request().unwrap().json.as_ref().unwrap());
+        assert!(
+            finish_is_stop(client, &a.finish),
+            "{label}: finish {:?}",
+            a.finish
+        );
+        assert!(
+            a.input_tokens > 0 && a.output_tokens > 0,
+            "{label}: usage lost: {a:?}"
+        );
+        check_upstream_request(
+            upstream,
+            fake.last_request().unwrap().json.as_ref().unwrap(),
+        );
 
-        fake.push(Script::tool_calls([("get_weather", r#"{"city":"Paris"}"#), ("get_time", r#"{"tz":"UTC"}"#)]));
+        fake.push(Script::tool_calls([
+            ("get_weather", r#"{"city":"Paris"}"#),
+            ("get_time", r#"{"tz":"UTC"}"#),
+        ]));
         let a = call(&gw, client, stream, &first_turn(client, stream)).await;
         assert_eq!(a.calls, expected_calls(), "{label}: {a:?}");
-        assert!(finish_is_tool_calls(client, &a.finish), "{label}: finish {:?}", a.finish);
+        assert!(
+            finish_is_tool_calls(client, &a.finish),
+            "{label}: finish {:?}",
+            a.finish
+        );
 
         let mut next = tool_result_turn(client);
         if stream {
             next = merge(next, first_turn(client, true));
         }
         let a = call(&gw, client, stream, &next).await;
-        assert!(a.text.starts_with("echo:"), "{label}: tool-result turn: {a:?}");
+        assert!(
+            a.text.starts_with("echo:"),
+            "{label}: tool-result turn: {a:?}"
+        );
     }
 }
 

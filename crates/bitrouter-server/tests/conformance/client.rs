@@ -142,7 +142,9 @@ pub fn tool_result_turn(protocol: Protocol) -> Value {
 
 fn args(v: &Value) -> Value {
     match v {
-        Value::String(s) => serde_json::from_str(s).unwrap_or_else(|e| panic!("arguments not JSON ({e}): {s}")),
+        Value::String(s) => {
+            serde_json::from_str(s).unwrap_or_else(|e| panic!("arguments not JSON ({e}): {s}"))
+        }
         other => other.clone(),
     }
 }
@@ -155,9 +157,15 @@ pub fn read_answer(protocol: Protocol, v: &Value) -> Answer {
             let m = &v["choices"][0]["message"];
             a.text = m["content"].as_str().unwrap_or_default().to_owned();
             for c in m["tool_calls"].as_array().into_iter().flatten() {
-                a.calls.push((c["function"]["name"].as_str().unwrap().to_owned(), args(&c["function"]["arguments"])));
+                a.calls.push((
+                    c["function"]["name"].as_str().unwrap().to_owned(),
+                    args(&c["function"]["arguments"]),
+                ));
             }
-            a.finish = v["choices"][0]["finish_reason"].as_str().unwrap_or_default().to_owned();
+            a.finish = v["choices"][0]["finish_reason"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             a.input_tokens = v["usage"]["prompt_tokens"].as_u64().unwrap_or(0);
             a.output_tokens = v["usage"]["completion_tokens"].as_u64().unwrap_or(0);
         }
@@ -169,9 +177,10 @@ pub fn read_answer(protocol: Protocol, v: &Value) -> Answer {
                             a.text.push_str(c["text"].as_str().unwrap_or_default());
                         }
                     }
-                    Some("function_call") => {
-                        a.calls.push((item["name"].as_str().unwrap().to_owned(), args(&item["arguments"])))
-                    }
+                    Some("function_call") => a.calls.push((
+                        item["name"].as_str().unwrap().to_owned(),
+                        args(&item["arguments"]),
+                    )),
                     _ => {}
                 }
             }
@@ -183,7 +192,9 @@ pub fn read_answer(protocol: Protocol, v: &Value) -> Answer {
             for b in v["content"].as_array().into_iter().flatten() {
                 match b["type"].as_str() {
                     Some("text") => a.text.push_str(b["text"].as_str().unwrap_or_default()),
-                    Some("tool_use") => a.calls.push((b["name"].as_str().unwrap().to_owned(), b["input"].clone())),
+                    Some("tool_use") => a
+                        .calls
+                        .push((b["name"].as_str().unwrap().to_owned(), b["input"].clone())),
                     _ => {}
                 }
             }
@@ -197,7 +208,11 @@ pub fn read_answer(protocol: Protocol, v: &Value) -> Answer {
 }
 
 fn read_google_chunk(v: &Value, a: &mut Answer) {
-    for p in v["candidates"][0]["content"]["parts"].as_array().into_iter().flatten() {
+    for p in v["candidates"][0]["content"]["parts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         if p["thought"] == json!(true) {
             continue;
         }
@@ -205,7 +220,8 @@ fn read_google_chunk(v: &Value, a: &mut Answer) {
             a.text.push_str(t);
         }
         if let Some(c) = p.get("functionCall") {
-            a.calls.push((c["name"].as_str().unwrap().to_owned(), c["args"].clone()));
+            a.calls
+                .push((c["name"].as_str().unwrap().to_owned(), c["args"].clone()));
         }
     }
     if let Some(f) = v["candidates"][0]["finishReason"].as_str() {
@@ -234,8 +250,13 @@ pub fn read_stream(protocol: Protocol, body: &[u8]) -> Answer {
             ended = true;
             continue;
         }
-        let v: Value = serde_json::from_str(&ev.data).unwrap_or_else(|e| panic!("event not JSON ({e}): {}", ev.data));
-        assert!(v.get("error").is_none() || protocol == Protocol::OpenaiResponses && v["type"] != "error", "error event: {v}");
+        let v: Value = serde_json::from_str(&ev.data)
+            .unwrap_or_else(|e| panic!("event not JSON ({e}): {}", ev.data));
+        assert!(
+            v.get("error").is_none()
+                || protocol == Protocol::OpenaiResponses && v["type"] != "error",
+            "error event: {v}"
+        );
         match protocol {
             Protocol::OpenaiChat => {
                 let d = &v["choices"][0]["delta"];
@@ -260,7 +281,8 @@ pub fn read_stream(protocol: Protocol, body: &[u8]) -> Answer {
             Protocol::OpenaiResponses => match v["type"].as_str().unwrap_or_default() {
                 "response.output_text.delta" => a.text.push_str(v["delta"].as_str().unwrap()),
                 "response.output_item.added" if v["item"]["type"] == "function_call" => {
-                    a.calls.push((v["item"]["name"].as_str().unwrap().to_owned(), Value::Null));
+                    a.calls
+                        .push((v["item"]["name"].as_str().unwrap().to_owned(), Value::Null));
                     args_text.push(String::new());
                 }
                 "response.function_call_arguments.delta" => {
@@ -269,17 +291,27 @@ pub fn read_stream(protocol: Protocol, body: &[u8]) -> Answer {
                 }
                 "response.completed" | "response.incomplete" => {
                     ended = true;
-                    a.finish = v["response"]["status"].as_str().unwrap_or_default().to_owned();
+                    a.finish = v["response"]["status"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
                     a.input_tokens = v["response"]["usage"]["input_tokens"].as_u64().unwrap_or(0);
-                    a.output_tokens = v["response"]["usage"]["output_tokens"].as_u64().unwrap_or(0);
+                    a.output_tokens = v["response"]["usage"]["output_tokens"]
+                        .as_u64()
+                        .unwrap_or(0);
                 }
                 "error" | "response.failed" => panic!("error event: {v}"),
                 _ => {}
             },
             Protocol::AnthropicMessages => match ev.event.as_deref().unwrap_or_default() {
-                "message_start" => a.input_tokens = v["message"]["usage"]["input_tokens"].as_u64().unwrap_or(0),
+                "message_start" => {
+                    a.input_tokens = v["message"]["usage"]["input_tokens"].as_u64().unwrap_or(0)
+                }
                 "content_block_start" if v["content_block"]["type"] == "tool_use" => {
-                    a.calls.push((v["content_block"]["name"].as_str().unwrap().to_owned(), Value::Null));
+                    a.calls.push((
+                        v["content_block"]["name"].as_str().unwrap().to_owned(),
+                        Value::Null,
+                    ));
                     args_text.push(String::new());
                 }
                 "content_block_delta" => match v["delta"]["type"].as_str() {
@@ -291,7 +323,10 @@ pub fn read_stream(protocol: Protocol, body: &[u8]) -> Answer {
                     _ => {}
                 },
                 "message_delta" => {
-                    a.finish = v["delta"]["stop_reason"].as_str().unwrap_or_default().to_owned();
+                    a.finish = v["delta"]["stop_reason"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
                     if let Some(n) = v["usage"]["input_tokens"].as_u64() {
                         a.input_tokens = a.input_tokens.max(n);
                     }
@@ -309,9 +344,16 @@ pub fn read_stream(protocol: Protocol, body: &[u8]) -> Answer {
             }
         }
     }
-    assert!(ended, "the stream ended without its final event: {events:?}");
+    assert!(
+        ended,
+        "the stream ended without its final event: {events:?}"
+    );
     for (call, text) in a.calls.iter_mut().zip(args_text) {
-        call.1 = if text.is_empty() { serde_json::json!({}) } else { args(&Value::String(text)) };
+        call.1 = if text.is_empty() {
+            serde_json::json!({})
+        } else {
+            args(&Value::String(text))
+        };
     }
     a
 }
