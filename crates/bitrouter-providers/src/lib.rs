@@ -6,6 +6,7 @@
 //!   pooled [`UpstreamClient`], forwarding same-protocol bodies untouched but for the model
 //!   name, and translating otherwise.
 
+mod accounts;
 mod answer;
 mod builtin;
 mod client;
@@ -13,6 +14,7 @@ mod http_provider;
 mod outbound;
 mod settings;
 
+pub use accounts::{Account, AccountStatus, AccountStrategy};
 pub use builtin::{AuthStyle, BUILTINS, Builtin, RESERVED_IDS, builtin};
 pub use client::{Timeouts, UpstreamClient};
 pub use http_provider::HttpProvider;

@@ -108,6 +108,7 @@ fn passthrough(
 /// The full HTTP request.
 pub(crate) fn http_request(
     settings: &ProviderSettings,
+    api_key: &str,
     request: &ProviderRequest,
     body: Bytes,
 ) -> Result<Request<Full<Bytes>>, ProviderError> {
@@ -118,7 +119,7 @@ pub(crate) fn http_request(
         .headers_mut()
         .ok_or_else(|| bad_base(settings, &uri))?;
     headers.extend(request.headers.clone());
-    add_headers(headers, settings, target.protocol, request.stream)?;
+    add_headers(headers, settings, api_key, target.protocol, request.stream)?;
     builder
         .body(Full::new(body))
         .map_err(|_| bad_base(settings, &uri))
@@ -127,6 +128,7 @@ pub(crate) fn http_request(
 fn add_headers(
     headers: &mut HeaderMap,
     settings: &ProviderSettings,
+    api_key: &str,
     protocol: Protocol,
     stream: bool,
 ) -> Result<(), ProviderError> {
@@ -147,17 +149,17 @@ fn add_headers(
     }
     match settings.auth {
         AuthStyle::Bearer => {
-            let mut v = value(&format!("Bearer {}", settings.api_key))?;
+            let mut v = value(&format!("Bearer {api_key}"))?;
             v.set_sensitive(true);
             headers.insert(AUTHORIZATION, v);
         }
         AuthStyle::XApiKey => {
-            let mut v = value(&settings.api_key)?;
+            let mut v = value(api_key)?;
             v.set_sensitive(true);
             headers.insert(HeaderName::from_static("x-api-key"), v);
         }
         AuthStyle::XGoogApiKey => {
-            let mut v = value(&settings.api_key)?;
+            let mut v = value(api_key)?;
             v.set_sensitive(true);
             headers.insert(HeaderName::from_static("x-goog-api-key"), v);
         }

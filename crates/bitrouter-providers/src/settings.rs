@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use bitrouter_core::Protocol;
 
+use crate::accounts::{Account, AccountStrategy};
 use crate::builtin::{AuthStyle, BUILTINS, Builtin};
+use crate::client::Timeouts;
 
 /// Everything needed to call one upstream.
 #[derive(Clone, PartialEq, Eq)]
@@ -15,8 +17,12 @@ pub struct ProviderSettings {
     pub protocol: Protocol,
     /// The upstream base, e.g. `https://api.openai.com/v1`, without a trailing slash.
     pub api_base: String,
-    /// The API key.
-    pub api_key: String,
+    /// The API keys (at least one), tried as `strategy` says.
+    pub accounts: Vec<Account>,
+    /// How calls are spread over the accounts.
+    pub strategy: AccountStrategy,
+    /// Timeouts for this upstream; the client's defaults when `None`.
+    pub timeouts: Option<Timeouts>,
     /// How the key is sent.
     pub auth: AuthStyle,
     /// Headers sent on every call (e.g. `OpenAI-Organization`).
@@ -27,6 +33,33 @@ pub struct ProviderSettings {
     pub source: String,
 }
 
+impl ProviderSettings {
+    /// Settings for one upstream with a single key, for embedding and tests.
+    pub fn single_key(
+        id: &str,
+        protocol: Protocol,
+        api_base: &str,
+        auth: AuthStyle,
+        api_key: &str,
+    ) -> Self {
+        Self {
+            id: Arc::from(id),
+            protocol,
+            api_base: api_base.trim_end_matches('/').to_owned(),
+            accounts: vec![Account {
+                name: "key".to_owned(),
+                api_key: api_key.to_owned(),
+            }],
+            strategy: AccountStrategy::Failover,
+            timeouts: None,
+            auth,
+            extra_headers: Vec::new(),
+            builtin: None,
+            source: "explicit settings".to_owned(),
+        }
+    }
+}
+
 impl std::fmt::Debug for ProviderSettings {
     // The key never reaches a log.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -34,7 +67,8 @@ impl std::fmt::Debug for ProviderSettings {
             .field("id", &self.id)
             .field("protocol", &self.protocol)
             .field("api_base", &self.api_base)
-            .field("api_key", &"<redacted>")
+            .field("accounts", &self.accounts)
+            .field("strategy", &self.strategy)
             .field("source", &self.source)
             .finish()
     }
@@ -79,7 +113,12 @@ pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Vec<ProviderSettings> {
             id: Arc::from(b.id),
             protocol: b.protocol,
             api_base,
-            api_key: key.trim().to_owned(),
+            accounts: vec![Account {
+                name: var.to_owned(),
+                api_key: key.trim().to_owned(),
+            }],
+            strategy: AccountStrategy::Failover,
+            timeouts: None,
             auth: b.auth,
             extra_headers,
             builtin: Some(b),

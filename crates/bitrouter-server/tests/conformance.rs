@@ -38,16 +38,9 @@ async fn pair(upstream: Protocol) -> (FakeUpstream, TestGateway) {
         Protocol::AnthropicMessages => AuthStyle::XApiKey,
         Protocol::GoogleGenerateContent => AuthStyle::XGoogApiKey,
     };
-    let settings = ProviderSettings {
-        id: "up".into(),
-        protocol: upstream,
-        api_base: fake.base_url(),
-        api_key: DEFAULT_API_KEY.into(),
-        auth,
-        extra_headers: Vec::new(),
-        builtin: None,
-        source: "conformance".into(),
-    };
+    let mut settings =
+        ProviderSettings::single_key("up", upstream, &fake.base_url(), auth, DEFAULT_API_KEY);
+    settings.source = "conformance".into();
     let provider: Arc<dyn Provider> = Arc::new(HttpProvider::new(
         settings,
         UpstreamClient::new(Timeouts::default()),
