@@ -75,3 +75,20 @@ pub mod google_generate_content {
     pub const ERROR_UNAVAILABLE: &str =
         include_str!("../fixtures/google_generate_content/error_unavailable.json");
 }
+
+/// OpenAI Responses bodies (`fixtures/openai_responses/`).
+pub mod openai_responses {
+    /// A completed text response (one `message` item with `output_text`).
+    pub const RESPONSE: &str = include_str!("../fixtures/openai_responses/response.json");
+    /// A response with a `reasoning` item (summary and `encrypted_content`) and a
+    /// `function_call` item; usage with cached and reasoning tokens.
+    pub const RESPONSE_FUNCTION_CALL: &str =
+        include_str!("../fixtures/openai_responses/response_function_call.json");
+    /// A text stream from `response.created` to `response.completed`, numbered by
+    /// `sequence_number`.
+    pub const RESPONSE_STREAM: &str =
+        include_str!("../fixtures/openai_responses/response_stream.sse");
+    /// A 400 `previous_response_not_found` body.
+    pub const ERROR_PREVIOUS_RESPONSE_NOT_FOUND: &str =
+        include_str!("../fixtures/openai_responses/error_previous_response_not_found.json");
+}

@@ -1,22 +1,32 @@
 //! Fake upstream LLM providers for BitRouter's tests and benchmarks.
 //!
 //! A [`FakeUpstream`] is a real HTTP server (HTTP/1.1 and h2c) on `127.0.0.1:0`, so tests run
-//! in parallel, each against its own port. It speaks a provider's wire format as the official
-//! API reference documents it — OpenAI Chat Completions ([`FakeProtocol::OpenAiChat`], the
-//! default, described below) or Anthropic Messages ([`FakeProtocol::AnthropicMessages`]):
+//! in parallel, each against its own port. It speaks one provider's wire format as the official
+//! API reference documents it ([`FakeProtocol`]):
 //!
-//! - `POST /v1/chat/completions` and `GET /v1/models`; anything else is a 404 in the OpenAI
-//!   error shape;
-//! - `Authorization: Bearer <key>` is required (default key [`DEFAULT_API_KEY`]);
-//! - bodies are validated like the real API (model, messages, roles, tool-call pairing,
-//!   `stream_options`) and rejected with a 400 naming the field;
-//! - by default it answers `"echo: <last user text>"`, as JSON or as `chat.completion.chunk`
-//!   events, with usage counted in words (the fake's "tokens");
+//! | protocol | routes | auth |
+//! | --- | --- | --- |
+//! | [`FakeProtocol::OpenAiChat`] (default) | `POST /v1/chat/completions`, `GET /v1/models` | `Authorization: Bearer` |
+//! | [`FakeProtocol::OpenAiResponses`] | `POST /v1/responses`, `GET /v1/models` | `Authorization: Bearer` |
+//! | [`FakeProtocol::AnthropicMessages`] | `POST /v1/messages`, `POST /v1/messages/count_tokens`, `GET /v1/models` | `x-api-key` + `anthropic-version` |
+//! | [`FakeProtocol::GoogleGenerateContent`] | `POST /v1beta/models/{model}:generateContent` / `:streamGenerateContent`, `GET /v1beta/models` | `x-goog-api-key` or `?key=` |
+//!
+//! - the key is [`DEFAULT_API_KEY`] unless set; anything else is the protocol's own auth error,
+//!   and unknown routes its own 404;
+//! - bodies are validated the way the real API does (required fields, roles, content part
+//!   types, tool-call / tool-result pairing, thinking signatures, Gemini's schema subset,
+//!   unknown fields where the real API rejects them) and rejected with a 400 in the
+//!   protocol's error shape naming the field, so a translation bug fails the test;
+//! - by default it answers `"echo: <last user text>"`, as JSON or as the protocol's stream
+//!   events, with usage counted in words (the fake's "tokens"); a request that enables
+//!   thinking / reasoning also gets a reasoning part (`"thinking about: <last user text>"`)
+//!   with a signature;
 //! - [`Script`]s queued with [`FakeUpstream::push`] make the next answers tool calls, fixtures,
 //!   errors, hangs, delays, cut or slow streams, or malformed bodies;
 //! - every request is recorded for inspection ([`FakeUpstream::requests`]).
 //!
-//! The `fake-upstream` binary serves the default behaviour for out-of-process clients (SDK tests,
+//! The `fake-upstream` binary (`--protocol openai_chat|openai_responses|anthropic_messages|
+//! google_generate_content`) serves the default behaviour for out-of-process clients (SDK tests,
 //! load benchmarks) and prints `listening on http://127.0.0.1:PORT`.
 //!
 //! ```
@@ -51,6 +61,7 @@ pub mod fixtures;
 mod google;
 mod handler;
 mod openai_chat;
+mod openai_responses;
 mod protocol;
 mod recording;
 mod script;

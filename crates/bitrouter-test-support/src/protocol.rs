@@ -11,6 +11,7 @@ use crate::answer::Answer;
 use crate::anthropic::AnthropicMessages;
 use crate::google::GoogleGenerateContent;
 use crate::openai_chat::OpenAiChat;
+use crate::openai_responses::OpenAiResponses;
 use crate::tokens::{ARGUMENT_PIECES, even_pieces, word_pieces};
 
 /// The wire protocol a [`FakeUpstream`](crate::FakeUpstream) speaks.
@@ -23,6 +24,9 @@ pub enum FakeProtocol {
     /// Anthropic Messages: `POST /v1/messages`, `POST /v1/messages/count_tokens`,
     /// `GET /v1/models`; `x-api-key` and `anthropic-version` headers.
     AnthropicMessages,
+    /// OpenAI Responses: `POST /v1/responses`, `GET /v1/models`; Bearer auth. The fake keeps
+    /// no state, so `previous_response_id` is rejected.
+    OpenAiResponses,
     /// Google Gemini: `POST /v1beta/models/{model}:generateContent` and
     /// `:streamGenerateContent`, `GET /v1beta/models`; `x-goog-api-key` header or `key=` query.
     GoogleGenerateContent,
@@ -33,6 +37,7 @@ impl FakeProtocol {
         match self {
             Self::OpenAiChat => &OpenAiChat,
             Self::AnthropicMessages => &AnthropicMessages,
+            Self::OpenAiResponses => &OpenAiResponses,
             Self::GoogleGenerateContent => &GoogleGenerateContent,
         }
     }
@@ -40,7 +45,7 @@ impl FakeProtocol {
     /// The path prefix clients put in their base URL, e.g. `/v1`.
     pub(crate) fn base_path(self) -> &'static str {
         match self {
-            Self::OpenAiChat | Self::AnthropicMessages => "/v1",
+            Self::OpenAiChat | Self::AnthropicMessages | Self::OpenAiResponses => "/v1",
             Self::GoogleGenerateContent => "/v1beta",
         }
     }
@@ -51,6 +56,7 @@ impl FakeProtocol {
         match name {
             "openai_chat" => Some(Self::OpenAiChat),
             "anthropic_messages" => Some(Self::AnthropicMessages),
+            "openai_responses" => Some(Self::OpenAiResponses),
             "google_generate_content" => Some(Self::GoogleGenerateContent),
             _ => None,
         }
@@ -113,7 +119,6 @@ pub(crate) struct Call {
     /// Responses `reasoning`, Gemini `thinkingConfig.includeThoughts`).
     pub(crate) reasoning: bool,
     /// Whether a Responses request asked for `reasoning.encrypted_content`.
-    #[expect(dead_code, reason = "read by the Responses fake (next commits)")]
     pub(crate) encrypted_reasoning: bool,
     /// Whether a stream is sent as one JSON array of chunks instead of server-sent events
     /// (Gemini `streamGenerateContent` without `alt=sse`).

@@ -2,9 +2,11 @@
 //! request rules, error objects, bodies and chunks of the official API reference
 //! (see `fixtures/README.md` for the pages followed).
 
-mod reply;
+pub(crate) mod reply;
 mod stream;
 mod validate;
+
+pub(crate) use validate::Invalid;
 
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, Method, StatusCode};
@@ -15,7 +17,7 @@ use crate::answer::Answer;
 use crate::protocol::{Call, Content, Head, ProtocolFake, Route};
 
 /// The `GET /v1/models` body, serialised once.
-const MODELS: &str = concat!(
+pub(crate) const MODELS: &str = concat!(
     r#"{"object":"list","data":["#,
     r#"{"id":"gpt-4o-mini","object":"model","created":1721172741,"owned_by":"system"},"#,
     r#"{"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"system"},"#,

@@ -7,7 +7,7 @@ use crate::tokens::count_words;
 
 const ROLES: [&str; 5] = ["system", "developer", "user", "assistant", "tool"];
 
-/// A rejected request: the fields of the OpenAI error object.
+/// A rejected request: the fields of the OpenAI error object (shared with the Responses fake).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Invalid {
     pub(crate) message: String,
@@ -16,7 +16,11 @@ pub(crate) struct Invalid {
 }
 
 impl Invalid {
-    fn new(message: impl Into<String>, param: Option<String>, code: Option<&'static str>) -> Self {
+    pub(crate) fn new(
+        message: impl Into<String>,
+        param: Option<String>,
+        code: Option<&'static str>,
+    ) -> Self {
         Self {
             message: message.into(),
             param,
@@ -24,12 +28,12 @@ impl Invalid {
         }
     }
 
-    fn missing(param: String) -> Self {
+    pub(crate) fn missing(param: String) -> Self {
         let message = format!("Missing required parameter: '{param}'.");
         Self::new(message, Some(param), Some("missing_required_parameter"))
     }
 
-    fn wrong_type(param: String, expected: &str, got: &Value) -> Self {
+    pub(crate) fn wrong_type(param: String, expected: &str, got: &Value) -> Self {
         let got = type_name(got);
         let message =
             format!("Invalid type for '{param}': expected {expected}, but got {got} instead.");
