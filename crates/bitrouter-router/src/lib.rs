@@ -23,6 +23,8 @@
 
 mod catalog;
 mod catalog_router;
+mod health;
 
 pub use catalog::{Vendor, vendor_of, well_known_models};
 pub use catalog_router::{CatalogRouter, ProviderEntry, ProviderRole};
+pub use health::{Admission, BreakerSettings, HealthBook, HealthStatus};
