@@ -19,8 +19,17 @@ pub struct Answer {
     pub output_tokens: u64,
 }
 
+/// A schema as OpenAI and Anthropic clients write them, with keywords Gemini rejects
+/// (`$schema`, `additionalProperties`, a nullable type array): a translation to Google must
+/// clean them.
 fn weather_schema() -> Value {
-    json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]})
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "unit": {"type": ["string", "null"]}},
+        "required": ["city"],
+        "additionalProperties": false
+    })
 }
 
 fn time_schema() -> Value {
