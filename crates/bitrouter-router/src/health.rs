@@ -76,7 +76,12 @@ impl HealthBook {
     /// A book for these providers.
     pub fn new(providers: impl IntoIterator<Item = Arc<str>>, settings: BreakerSettings) -> Self {
         Self {
-            cells: Arc::new(providers.into_iter().map(|p| (p, Cell::default())).collect()),
+            cells: Arc::new(
+                providers
+                    .into_iter()
+                    .map(|p| (p, Cell::default()))
+                    .collect(),
+            ),
             settings,
             epoch: Instant::now(),
         }
@@ -99,7 +104,10 @@ impl HealthBook {
         if now < until {
             return Admission::Open(Duration::from_millis(until - now));
         }
-        match cell.probing.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire) {
+        match cell
+            .probing
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+        {
             Ok(_) => Admission::Probe,
             // Another call is probing: wait for its verdict.
             Err(_) => Admission::Open(Duration::from_millis(0)),
@@ -108,25 +116,38 @@ impl HealthBook {
 
     /// The provider answered (any answer that proves it alive, including a client error).
     pub fn record_success(&self, provider: &str, latency: Duration) {
-        let Some(cell) = self.cells.get(provider) else { return };
+        let Some(cell) = self.cells.get(provider) else {
+            return;
+        };
         cell.consecutive_failures.store(0, Ordering::Relaxed);
         cell.open_until.store(0, Ordering::Release);
         cell.probing.store(false, Ordering::Release);
-        let sample = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX).max(1);
+        let sample = u64::try_from(latency.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let old = cell.latency_us.load(Ordering::Relaxed);
         // 0.8 old + 0.2 new; a race only loses one sample.
-        let new = if old == 0 { sample } else { (old * 4 + sample) / 5 };
+        let new = if old == 0 {
+            sample
+        } else {
+            (old * 4 + sample) / 5
+        };
         cell.latency_us.store(new, Ordering::Relaxed);
     }
 
     /// The provider failed in a way that says it is unwell (connect error, timeout, 5xx, 429).
     pub fn record_failure(&self, provider: &str) {
-        let Some(cell) = self.cells.get(provider) else { return };
+        let Some(cell) = self.cells.get(provider) else {
+            return;
+        };
         let failures = cell.consecutive_failures.fetch_add(1, Ordering::AcqRel) + 1;
         let was_probe = cell.probing.swap(false, Ordering::AcqRel);
         if was_probe || failures >= self.settings.failures {
             let cooldown = u64::try_from(self.settings.cooldown.as_millis()).unwrap_or(u64::MAX);
-            cell.open_until.store(self.now_ms().saturating_add(cooldown).max(1), Ordering::Release);
+            cell.open_until.store(
+                self.now_ms().saturating_add(cooldown).max(1),
+                Ordering::Release,
+            );
         }
     }
 
@@ -163,7 +184,10 @@ mod tests {
     fn book(cooldown_ms: u64) -> HealthBook {
         HealthBook::new(
             [Arc::from("a")],
-            BreakerSettings { failures: 3, cooldown: Duration::from_millis(cooldown_ms) },
+            BreakerSettings {
+                failures: 3,
+                cooldown: Duration::from_millis(cooldown_ms),
+            },
         )
     }
 
@@ -178,14 +202,21 @@ mod tests {
         b.record_success("a", Duration::from_millis(5));
         b.record_failure("a");
         b.record_failure("a");
-        assert_eq!(b.admit("a"), Admission::Closed, "a success in between resets the count");
+        assert_eq!(
+            b.admit("a"),
+            Admission::Closed,
+            "a success in between resets the count"
+        );
         b.record_failure("a");
         wait();
         // The cooldown is over: the next admission is the probe, and only one call probes.
         assert_eq!(b.admit("a"), Admission::Probe);
         assert!(matches!(b.admit("a"), Admission::Open(_)));
         b.record_failure("a");
-        assert!(matches!(b.admit("a"), Admission::Open(_)), "a failed probe reopens");
+        assert!(
+            matches!(b.admit("a"), Admission::Open(_)),
+            "a failed probe reopens"
+        );
         wait();
         assert_eq!(b.status("a").circuit, "half_open");
         assert_eq!(b.admit("a"), Admission::Probe);

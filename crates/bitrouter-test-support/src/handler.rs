@@ -85,10 +85,19 @@ async fn play(shared: &Shared, call: &Call, mut script: Script) -> HandlerRespon
     };
     let (answer, pacing) = match script {
         // `Delay` was unwrapped above; the arm only keeps the match exhaustive.
-        Script::Echo | Script::Delay(..) => {
-            let text = format!("echo: {}", call.last_user_text);
-            (protocol.reply(call, Content::Text(&text)), token_pacing)
-        }
+        Script::Echo | Script::Delay(..) => match &call.forced_tool {
+            Some((name, schema)) => {
+                let calls = [(name.clone(), crate::forced_tool::example_arguments(schema))];
+                (
+                    protocol.reply(call, Content::ToolCalls(&calls)),
+                    token_pacing,
+                )
+            }
+            None => {
+                let text = format!("echo: {}", call.last_user_text);
+                (protocol.reply(call, Content::Text(&text)), token_pacing)
+            }
+        },
         Script::Reply(ReplyKind::Text(text)) => {
             (protocol.reply(call, Content::Text(&text)), token_pacing)
         }

@@ -58,6 +58,7 @@
 mod answer;
 mod anthropic;
 pub mod fixtures;
+mod forced_tool;
 mod google;
 mod handler;
 mod openai_chat;

@@ -123,6 +123,9 @@ pub(crate) struct Call {
     /// Whether a stream is sent as one JSON array of chunks instead of server-sent events
     /// (Gemini `streamGenerateContent` without `alt=sse`).
     pub(crate) json_array_stream: bool,
+    /// The tool the request forces (`tool_choice` naming one, or requiring any), answered
+    /// with a call to it by default.
+    pub(crate) forced_tool: Option<crate::forced_tool::Forced>,
 }
 
 impl Call {
@@ -138,6 +141,7 @@ impl Call {
             model,
             stream,
             include_usage: false,
+            forced_tool: None,
             last_user_text,
             prompt_tokens,
             seq,

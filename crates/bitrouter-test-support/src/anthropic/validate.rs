@@ -132,6 +132,7 @@ pub(crate) fn validate(
         seq,
     );
     call.reasoning = reasoning;
+    call.forced_tool = crate::forced_tool::anthropic(json);
     Ok(call)
 }
 

@@ -136,6 +136,7 @@ pub(crate) fn validate(json: Option<&Value>, model: &str, seq: u64) -> Result<Ca
         seq,
     );
     call.reasoning = include_thoughts;
+    call.forced_tool = crate::forced_tool::google(json);
     Ok(call)
 }
 

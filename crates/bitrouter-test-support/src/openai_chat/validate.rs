@@ -91,6 +91,7 @@ pub(crate) fn validate(json: Option<&Value>, seq: u64) -> Result<Call, Invalid> 
         seq,
     );
     call.include_usage = include_usage;
+    call.forced_tool = crate::forced_tool::openai_chat(json);
     Ok(call)
 }
 

@@ -124,6 +124,7 @@ pub(crate) fn validate(json: Option<&Value>, seq: u64) -> Result<Call, Invalid> 
     );
     call.reasoning = reasoning;
     call.encrypted_reasoning = encrypted;
+    call.forced_tool = crate::forced_tool::openai_responses(json);
     Ok(call)
 }
 
