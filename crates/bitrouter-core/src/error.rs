@@ -76,6 +76,12 @@ pub enum ProviderError {
         /// What happened.
         message: String,
     },
+    /// BitRouter did not try the upstream: its circuit is open after repeated failures.
+    #[error("skipped: {message}")]
+    Unavailable {
+        /// Why, and for how long.
+        message: String,
+    },
     /// The request cannot be expressed in the upstream's protocol.
     #[error("{message}")]
     Unsupported {
@@ -104,7 +110,9 @@ impl ProviderError {
                     || status.is_server_error()
                     || self.is_quota_exhausted()
             }
-            ProviderError::InvalidResponse { .. } | ProviderError::Stream { .. } => true,
+            ProviderError::InvalidResponse { .. }
+            | ProviderError::Stream { .. }
+            | ProviderError::Unavailable { .. } => true,
             ProviderError::Unsupported { .. } | ProviderError::Config { .. } => false,
         }
     }
@@ -130,6 +138,7 @@ impl ProviderError {
             }
             ProviderError::Stream { .. } => StatusCode::BAD_GATEWAY,
             ProviderError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            ProviderError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ProviderError::Status { status, .. } => *status,
             ProviderError::Unsupported { .. } => StatusCode::BAD_REQUEST,
             ProviderError::Config { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -144,6 +153,7 @@ impl ProviderError {
             ProviderError::Status { .. } => "status",
             ProviderError::InvalidResponse { .. } => "invalid_response",
             ProviderError::Stream { .. } => "stream",
+            ProviderError::Unavailable { .. } => "unavailable",
             ProviderError::Unsupported { .. } => "unsupported",
             ProviderError::Config { .. } => "config",
         }

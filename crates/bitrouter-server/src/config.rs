@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bitrouter_providers::Timeouts;
+use bitrouter_router::BreakerSettings;
 
 /// The default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4356";
@@ -19,6 +20,8 @@ pub struct ServerConfig {
     pub timeouts: Timeouts,
     /// How long a graceful shutdown waits for in-flight requests.
     pub drain_timeout: Duration,
+    /// When a provider's circuit opens, and for how long.
+    pub breaker: BreakerSettings,
 }
 
 impl Default for ServerConfig {
@@ -28,6 +31,7 @@ impl Default for ServerConfig {
             body_limit: 16 * 1024 * 1024,
             timeouts: Timeouts::default(),
             drain_timeout: Duration::from_secs(600),
+            breaker: BreakerSettings::default(),
         }
     }
 }

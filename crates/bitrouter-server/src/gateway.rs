@@ -10,7 +10,9 @@ use bitrouter_core::{Guardrail, Provider, Router};
 use bitrouter_providers::{
     BUILTINS, HttpProvider, ProviderSettings, RESERVED_IDS, UpstreamClient, from_env,
 };
-use bitrouter_router::{CatalogRouter, ProviderEntry, ProviderRole, Vendor, well_known_models};
+use bitrouter_router::{
+    CatalogRouter, HealthBook, ProviderEntry, ProviderRole, Vendor, well_known_models,
+};
 use serde_json::json;
 use tower::util::BoxCloneSyncService;
 
@@ -100,6 +102,7 @@ pub struct Gateway {
     pub(crate) router: Arc<dyn Router>,
     pub(crate) providers: Arc<ProviderMap>,
     pub(crate) guardrails: Vec<Arc<dyn Guardrail>>,
+    pub(crate) health: HealthBook,
     pub(crate) info: Arc<GatewayInfo>,
 }
 
@@ -124,6 +127,7 @@ impl Gateway {
             .into_iter()
             .map(|p| (Arc::from(p.id()), p))
             .collect();
+        let health = HealthBook::new(map.keys().cloned(), config.breaker);
         let info = GatewayInfo {
             instance_id: format!("br-{:016x}", rand::random::<u64>()),
             started: Instant::now(),
@@ -137,6 +141,7 @@ impl Gateway {
             router,
             providers: Arc::new(map),
             guardrails: Vec::new(),
+            health,
             info: Arc::new(info),
         }
     }
@@ -168,6 +173,11 @@ impl Gateway {
     /// The router.
     pub fn router(&self) -> &Arc<dyn Router> {
         &self.router
+    }
+
+    /// Provider health: circuits and latencies.
+    pub fn health(&self) -> &HealthBook {
+        &self.health
     }
 
     /// The settings.

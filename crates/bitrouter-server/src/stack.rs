@@ -47,7 +47,7 @@ pub(crate) fn call_segment(gw: &Gateway) -> CallService {
         // Guardrails before routing, so a blocked request never reaches any upstream.
         .layer(GuardrailLayer::new(gw.guardrails.clone()))
         // Routing walks the fallback chain; each attempt goes to the dispatcher.
-        .layer(RoutingLayer::new(gw.router.clone()))
+        .layer(RoutingLayer::new(gw.router.clone(), gw.health.clone()))
         .service(Dispatch::new(gw.providers.clone(), &gw.info.instance_id));
     BoxCloneSyncService::new(svc)
 }

@@ -91,3 +91,79 @@ async fn a_stream_falls_back_before_its_first_byte() {
     assert_eq!(reply.header("x-bitrouter-provider"), Some("openrouter"));
     assert_eq!(reply.sse_data().last().map(String::as_str), Some("[DONE]"));
 }
+
+#[tokio::test]
+async fn a_provider_that_keeps_failing_is_skipped_until_its_circuit_closes() {
+    let openai = FakeUpstream::start().await.unwrap();
+    let openrouter = FakeUpstream::start().await.unwrap();
+    let (a, b) = (openai.base_url(), openrouter.base_url());
+    let gw = gateway_with(
+        &[
+            ("OPENAI_API_KEY", DEFAULT_API_KEY),
+            ("BITROUTER_OPENAI_API_BASE", &a),
+            ("OPENROUTER_API_KEY", DEFAULT_API_KEY),
+            ("BITROUTER_OPENROUTER_API_BASE", &b),
+        ],
+        |c| {
+            c.breaker.failures = 2;
+            c.breaker.cooldown = std::time::Duration::from_secs(60);
+        },
+        Vec::new(),
+    )
+    .await;
+    let down = || {
+        Script::status(
+            503,
+            r#"{"error":{"message":"down","type":"server_error","param":null,"code":null}}"#,
+        )
+    };
+    openai.set_default(down());
+    for _ in 0..2 {
+        let reply = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini")).await;
+        assert_eq!(reply.header("x-bitrouter-provider"), Some("openrouter"));
+    }
+    assert_eq!(openai.request_count(), 2);
+    // The circuit is open: openai is not even tried.
+    let reply = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("x-bitrouter-provider"), Some("openrouter"));
+    assert_eq!(openai.request_count(), 2);
+
+    // With the aggregator failing too, the error says why openai was skipped.
+    openrouter.push(down());
+    let reply = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini")).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    let msg = openai_error(&reply)["message"].as_str().unwrap().to_owned();
+    assert!(msg.contains("circuit is open"), "{msg}");
+}
+
+#[tokio::test]
+async fn when_every_circuit_is_open_the_first_target_is_still_tried() {
+    let openai = FakeUpstream::start().await.unwrap();
+    let a = openai.base_url();
+    let gw = gateway_with(
+        &[
+            ("OPENAI_API_KEY", DEFAULT_API_KEY),
+            ("BITROUTER_OPENAI_API_BASE", &a),
+        ],
+        |c| {
+            c.breaker.failures = 1;
+            c.breaker.cooldown = std::time::Duration::from_secs(60);
+        },
+        Vec::new(),
+    )
+    .await;
+    openai.push(Script::status(
+        500,
+        r#"{"error":{"message":"blip","type":"server_error","param":null,"code":null}}"#,
+    ));
+    let reply = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini")).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let reply = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini")).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "the only provider is tried despite its open circuit"
+    );
+    assert_eq!(openai.request_count(), 2);
+}

@@ -11,15 +11,20 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bitrouter_core::{ProviderError, ProviderResponse, RouteRequest, Router};
+use bitrouter_router::{Admission, HealthBook};
 use tower::{Layer, Service, ServiceExt};
 
 use crate::call::{CallReply, FailedAttempt, ModelCall, StreamGuards, TargetedCall};
 use crate::error::GatewayError;
 
 /// Adds routing with fallback in front of a dispatcher.
+///
+/// Providers whose circuit is open ([`HealthBook`]) are skipped, unless every target of the
+/// chain is: then the first is tried anyway, since refusing outright helps nobody.
 #[derive(Clone)]
 pub struct RoutingLayer {
     router: Arc<dyn Router>,
+    health: HealthBook,
 }
 
 impl std::fmt::Debug for RoutingLayer {
@@ -29,9 +34,9 @@ impl std::fmt::Debug for RoutingLayer {
 }
 
 impl RoutingLayer {
-    /// Routes with `router`.
-    pub fn new(router: Arc<dyn Router>) -> Self {
-        Self { router }
+    /// Routes with `router`, keeping provider health in `health`.
+    pub fn new(router: Arc<dyn Router>, health: HealthBook) -> Self {
+        Self { router, health }
     }
 }
 
@@ -41,6 +46,7 @@ impl<S> Layer<S> for RoutingLayer {
     fn layer(&self, inner: S) -> Self::Service {
         Routing {
             router: self.router.clone(),
+            health: self.health.clone(),
             inner,
         }
     }
@@ -50,6 +56,7 @@ impl<S> Layer<S> for RoutingLayer {
 #[derive(Clone)]
 pub struct Routing<S> {
     router: Arc<dyn Router>,
+    health: HealthBook,
     inner: S,
 }
 
@@ -84,6 +91,7 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let router = self.router.clone();
+        let health = self.health.clone();
         Box::pin(async move {
             let plan = router.route(&RouteRequest {
                 model: &call.model,
@@ -91,15 +99,42 @@ where
                 stream: call.stream,
                 headers: &call.headers,
             })?;
+            let mut steps: Vec<_> = plan.steps.into_iter().map(|s| s.target).collect();
             let mut failed: Vec<FailedAttempt> = Vec::new();
-            let last = plan.steps.len().saturating_sub(1);
-            for (i, step) in plan.steps.into_iter().enumerate() {
-                let target = step.target;
+            let admissions: Vec<Admission> =
+                steps.iter().map(|t| health.admit(&t.provider)).collect();
+            if admissions.iter().all(|a| matches!(a, Admission::Open(_))) {
+                // Every circuit is open: try the first target rather than refuse the call.
+                steps.truncate(1);
+            } else {
+                let mut kept = Vec::with_capacity(steps.len());
+                for (target, admission) in steps.into_iter().zip(admissions) {
+                    match admission {
+                        Admission::Open(left) => failed.push(FailedAttempt {
+                            error: ProviderError::Unavailable {
+                                message: format!(
+                                    "provider `{}` failed repeatedly; its circuit is open for {} s more",
+                                    target.provider,
+                                    left.as_secs() + 1
+                                ),
+                            },
+                            target,
+                        }),
+                        Admission::Closed | Admission::Probe => kept.push(target),
+                    }
+                }
+                steps = kept;
+            }
+            let mut first = true;
+            let last = steps.len().saturating_sub(1);
+            for (i, target) in steps.into_iter().enumerate() {
                 let attempt = TargetedCall {
                     call: call.clone(),
                     target: target.clone(),
                 };
-                let result = if i == 0 {
+                let started = std::time::Instant::now();
+                let result = if first {
+                    first = false;
                     inner.call(attempt).await
                 } else {
                     match inner.ready().await {
@@ -107,6 +142,11 @@ where
                         Err(e) => Err(e),
                     }
                 };
+                match &result {
+                    Err(e) if e.is_retryable() => health.record_failure(&target.provider),
+                    // Any answer, even a refusal of the request, shows the provider is up.
+                    _ => health.record_success(&target.provider, started.elapsed()),
+                }
                 match result {
                     Ok(response) => {
                         return Ok(CallReply {
@@ -239,7 +279,11 @@ mod tests {
                 message: other.to_string(),
             },
         });
-        (RoutingLayer::new(Arc::new(TwoTargets)).layer(inner), handle)
+        let health = HealthBook::new([Arc::from("a"), Arc::from("b")], Default::default());
+        (
+            RoutingLayer::new(Arc::new(TwoTargets), health).layer(inner),
+            handle,
+        )
     }
 
     #[tokio::test]
