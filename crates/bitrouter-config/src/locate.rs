@@ -92,6 +92,9 @@ pub fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
         match seg {
             Seg::Index(_) => {
                 let rest = entry.content[1..].trim_start();
+                // Point at the item itself, after `- `.
+                let item_col = entry.indent + (entry.content.len() - rest.len()) + 1;
+                found = Some((entry.line, item_col));
                 if !rest.is_empty() {
                     children.push(Entry {
                         line: entry.line,
@@ -160,6 +163,20 @@ fn split_key(content: &str) -> Option<(&str, &str)> {
 }
 
 fn inline_position(entry: Entry<'_>, rest: &[Seg]) -> Option<(usize, usize)> {
+    if let [Seg::Index(i)] = rest {
+        // `route: [ a, b ]`: the i-th item of a one-line flow sequence.
+        let value = value_of(entry.content);
+        let inner = value.strip_prefix('[')?;
+        let mut offset = entry.content.len() - value.len() + 1;
+        for (n, item) in inner.split(',').enumerate() {
+            if n == *i {
+                let lead = item.len() - item.trim_start().len();
+                return Some((entry.line, entry.indent + offset + lead + 1));
+            }
+            offset += item.len() + 1;
+        }
+        return None;
+    }
     let Seg::Key(last) = rest.iter().rev().find(|s| matches!(s, Seg::Key(_)))? else {
         return None;
     };
@@ -229,7 +246,14 @@ models:
             Seg::key("route"),
             Seg::Index(1),
         ];
-        assert_eq!(locate(TEXT, &route1), Some((18, 5)));
+        assert_eq!(locate(TEXT, &route1), Some((18, 7)));
+        let models0 = vec![
+            Seg::key("providers"),
+            Seg::key("local"),
+            Seg::key("models"),
+            Seg::Index(0),
+        ];
+        assert_eq!(locate(TEXT, &models0), Some((12, 15)));
     }
 
     #[test]
