@@ -83,6 +83,7 @@ async fn main() -> Result<(), tower::BoxError> {
         include_usage: false,
         headers: http::HeaderMap::new(),
         received: Instant::now(),
+        shape: Default::default(),
     };
     let reply = service.oneshot(call).await?;
     println!("served by {}:{}", reply.target.provider, reply.target.model);

@@ -15,6 +15,7 @@ pub fn route(model: &str, json: bool) -> Result<ExitCode, String> {
         inbound: Protocol::OpenaiChat,
         stream: false,
         headers: &headers,
+        shape: Default::default(),
     };
     let plan = match router.route(&request) {
         Ok(plan) => plan,

@@ -37,5 +37,5 @@ pub use request::{
     ToolDefinition,
 };
 pub use response::{ChatResponse, FinishReason, Usage};
-pub use router::{RoutePlan, RouteRequest, RouteStep, Router, Target};
+pub use router::{CallShape, RoutePlan, RouteRequest, RouteStep, Router, Target};
 pub use stream::{PartStream, StreamPart};

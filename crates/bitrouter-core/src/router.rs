@@ -38,6 +38,19 @@ pub struct RoutePlan {
     pub steps: Vec<RouteStep>,
 }
 
+/// The shape of a call, judged cheaply from its body, for routing rules and cost estimates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct CallShape {
+    /// The request offers tools.
+    pub has_tools: bool,
+    /// The request carries images.
+    pub has_images: bool,
+    /// An estimate of the prompt's tokens (about four bytes of body a token).
+    pub input_tokens: u64,
+    /// The client's output limit, when it set one.
+    pub max_output_tokens: Option<u32>,
+}
+
 /// What a router sees of a call.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteRequest<'a> {
@@ -49,6 +62,8 @@ pub struct RouteRequest<'a> {
     pub stream: bool,
     /// The client's headers (for rules on e.g. `x-bitrouter-task`).
     pub headers: &'a HeaderMap,
+    /// The call's shape.
+    pub shape: CallShape,
 }
 
 /// Turns a requested model into an ordered list of targets.
@@ -87,7 +102,7 @@ pub struct RouteRequest<'a> {
 ///
 /// let headers = http::HeaderMap::new();
 /// let plan = Everything
-///     .route(&RouteRequest { model: "llama3", inbound: Protocol::OpenaiChat, stream: false, headers: &headers })
+///     .route(&RouteRequest { model: "llama3", inbound: Protocol::OpenaiChat, stream: false, headers: &headers, shape: Default::default() })
 ///     .unwrap();
 /// assert_eq!(plan.steps[0].target.provider.as_ref(), "local");
 /// ```

@@ -15,7 +15,7 @@
 //! ]);
 //! let headers = http::HeaderMap::new();
 //! let plan = router
-//!     .route(&RouteRequest { model: "gpt-4o-mini", inbound: Protocol::OpenaiChat, stream: false, headers: &headers })
+//!     .route(&RouteRequest { model: "gpt-4o-mini", inbound: Protocol::OpenaiChat, stream: false, headers: &headers, shape: Default::default() })
 //!     .unwrap();
 //! let chain: Vec<_> = plan.steps.iter().map(|s| format!("{}:{}", s.target.provider, s.target.model)).collect();
 //! assert_eq!(chain, ["openai:gpt-4o-mini", "openrouter:openai/gpt-4o-mini"]);

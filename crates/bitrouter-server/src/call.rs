@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use bitrouter_core::{Protocol, ProviderResponse, RequestBody, StreamGuard, Target};
+use bitrouter_core::{CallShape, Protocol, ProviderResponse, RequestBody, StreamGuard, Target};
 use http::HeaderMap;
 
 /// A model call, as the call segment of the stack sees it.
@@ -26,6 +26,8 @@ pub struct ModelCall {
     pub include_usage: bool,
     /// The client's request headers.
     pub headers: HeaderMap,
+    /// The call's shape, for routing rules and cost estimates.
+    pub shape: CallShape,
     /// When the request arrived.
     pub received: Instant,
 }

@@ -343,6 +343,7 @@ where
             serde_json::from_slice::<serde_json::Value>(&bytes[span])
                 .is_ok_and(|v| v.get("include_usage") == Some(&serde_json::Value::Bool(true)))
         });
+    let shape = crate::shape::of(&bytes, &peek);
     let request_id = parts
         .headers
         .get(REQUEST_ID_HEADER)
@@ -355,9 +356,13 @@ where
         path_model: (protocol == Protocol::GoogleGenerateContent).then(|| model.clone()),
         model,
         stream,
-        body: RequestBody::Wire(WireBody { protocol, bytes }),
+        body: RequestBody::Wire(WireBody {
+            protocol,
+            bytes: bytes.clone(),
+        }),
         include_usage,
         headers: parts.headers,
+        shape,
         received,
     })
 }

@@ -22,6 +22,7 @@ mod listing;
 mod relay;
 mod reply;
 mod serve;
+mod shape;
 mod stack;
 
 pub use body::Body;

@@ -98,6 +98,7 @@ where
                 inbound: call.inbound,
                 stream: call.stream,
                 headers: &call.headers,
+                shape: call.shape,
             })?;
             let mut steps: Vec<_> = plan.steps.into_iter().map(|s| s.target).collect();
             let mut failed: Vec<FailedAttempt> = Vec::new();
@@ -239,6 +240,7 @@ mod tests {
             include_usage: false,
             headers: http::HeaderMap::new(),
             received: Instant::now(),
+            shape: Default::default(),
         }
     }
 
