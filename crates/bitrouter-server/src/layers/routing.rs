@@ -231,13 +231,13 @@ mod tests {
         Handle,
     ) {
         let (inner, handle) = mock::pair::<TargetedCall, ProviderResponse>();
-        let inner = inner.map_err(|e: Box<dyn std::error::Error + Send + Sync>| {
-            match e.downcast::<ProviderError>() {
-                Ok(e) => *e,
-                Err(other) => ProviderError::Connect {
-                    message: other.to_string(),
-                },
-            }
+        let inner = inner.map_err(|e: Box<dyn std::error::Error + Send + Sync>| match e
+            .downcast::<ProviderError>()
+        {
+            Ok(e) => *e,
+            Err(other) => ProviderError::Connect {
+                message: other.to_string(),
+            },
         });
         (RoutingLayer::new(Arc::new(TwoTargets)).layer(inner), handle)
     }
