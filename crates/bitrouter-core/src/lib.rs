@@ -29,7 +29,9 @@ pub use call::{
 };
 pub use error::{ProviderError, RouteError, TimeoutPhase};
 pub use guardrail::{GuardContext, Guardrail, StreamGuard, Verdict};
-pub use message::{ContentPart, ImageSource, Message, Reasoning, Role, ToolCall, ToolResult};
+pub use message::{
+    ContentPart, ImageSource, Message, Reasoning, Role, Signature, ToolCall, ToolResult,
+};
 pub use protocol::{Protocol, UnknownProtocol};
 pub use provider::Provider;
 pub use request::{

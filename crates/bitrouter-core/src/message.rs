@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::Protocol;
+
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -102,9 +104,10 @@ pub struct ToolCall {
     /// The arguments as JSON text (kept as text: streamed arguments arrive in fragments, and
     /// the model's exact bytes are what the next turn must repeat).
     pub arguments: String,
-    /// An opaque signature the upstream attached to the call (Gemini `thoughtSignature`).
+    /// An opaque signature the upstream attached to the call (Gemini `thoughtSignature`), with
+    /// the protocol whose upstream made it: only that protocol's request encoder sends it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<String>,
+    pub signature: Option<Signature>,
 }
 
 /// The result of a tool call.
@@ -128,16 +131,49 @@ pub struct ToolResult {
 pub struct Reasoning {
     /// The readable reasoning text or summary (may be empty when only an opaque form exists).
     pub text: String,
-    /// Anthropic's `signature` for a thinking block, or Gemini's `thoughtSignature`.
+    /// Anthropic's `signature` for a thinking block, or Gemini's `thoughtSignature`, with the
+    /// protocol whose upstream made it: only that protocol's request encoder sends it, and
+    /// reasoning whose only proof is a foreign signature is dropped rather than sent as text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<String>,
-    /// Anthropic `redacted_thinking` data.
+    pub signature: Option<Signature>,
+    /// Anthropic `redacted_thinking` data. Always of origin
+    /// [`Protocol::AnthropicMessages`]: only the Anthropic request encoder sends it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redacted: Option<String>,
-    /// OpenAI Responses `encrypted_content` of a reasoning item.
+    /// OpenAI Responses `encrypted_content` of a reasoning item. Always of origin
+    /// [`Protocol::OpenaiResponses`]: only the Responses request encoder sends it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encrypted: Option<String>,
     /// The id of the upstream reasoning item, when it has one (OpenAI Responses `rs_…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+}
+
+/// An opaque proof an upstream attached to reasoning or a tool call (Anthropic thinking
+/// `signature`, Gemini `thoughtSignature`), and the protocol of the upstream that made it.
+///
+/// Only an upstream of the same protocol accepts the value back, so request encoders send a
+/// signature only to its `origin`; answer encoders for clients of another protocol keep it in
+/// a form the client echoes back unchanged, so that the next turn can restore it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Signature {
+    /// The protocol whose upstream produced the value.
+    pub origin: Protocol,
+    /// The value, exactly as the upstream sent it.
+    pub value: String,
+}
+
+impl Signature {
+    /// A signature of `origin`.
+    pub fn new(origin: Protocol, value: impl Into<String>) -> Self {
+        Self {
+            origin,
+            value: value.into(),
+        }
+    }
+
+    /// The value, when the signature comes from `protocol`.
+    pub fn value_for(&self, protocol: Protocol) -> Option<&str> {
+        (self.origin == protocol).then_some(self.value.as_str())
+    }
 }

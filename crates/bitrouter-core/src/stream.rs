@@ -6,6 +6,7 @@ use futures::Stream;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ProviderError;
+use crate::message::Signature;
 use crate::response::{FinishReason, Usage};
 
 /// A boxed stream of canonical parts, as providers return them and guardrails see them.
@@ -36,18 +37,19 @@ pub enum StreamPart {
         /// The fragment.
         text: String,
     },
-    /// The signature closing the current reasoning block (Anthropic `signature_delta`).
+    /// The signature closing the current reasoning block (Anthropic `signature_delta`, Gemini
+    /// `thoughtSignature`).
     ReasoningSignature {
-        /// The signature.
-        signature: String,
+        /// The signature and the protocol that made it.
+        signature: Signature,
     },
     /// A reasoning block that arrives whole and opaque (Anthropic `redacted_thinking`, Responses
     /// `encrypted_content`).
     ReasoningOpaque {
-        /// Anthropic redacted data.
+        /// Anthropic redacted data (always of origin Anthropic Messages).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         redacted: Option<String>,
-        /// Responses encrypted content.
+        /// Responses encrypted content (always of origin OpenAI Responses).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         encrypted: Option<String>,
         /// The reasoning item's id.
@@ -62,9 +64,9 @@ pub enum StreamPart {
         id: String,
         /// The tool's name.
         name: String,
-        /// Gemini `thoughtSignature`, when attached.
+        /// Gemini `thoughtSignature`, when attached, with the protocol that made it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        signature: Option<String>,
+        signature: Option<Signature>,
     },
     /// More of a tool call's argument text.
     ToolCallDelta {

@@ -16,6 +16,7 @@ mod openai_chat;
 mod openai_responses;
 mod peek;
 mod reasoning_budget;
+mod signature_envelope;
 mod sse;
 
 pub use codec::{

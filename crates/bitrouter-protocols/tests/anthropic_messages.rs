@@ -9,8 +9,8 @@
 
 use bitrouter_core::{
     ChatRequest, ChatResponse, ContentPart, FinishReason, ImageSource, Message, Parameters,
-    Protocol, Reasoning, ReasoningConfig, ReasoningEffort, ResponseFormat, Role, StreamPart,
-    ToolCall, ToolChoice, ToolDefinition, ToolResult, Usage,
+    Protocol, Reasoning, ReasoningConfig, ReasoningEffort, ResponseFormat, Role, Signature,
+    StreamPart, ToolCall, ToolChoice, ToolDefinition, ToolResult, Usage,
 };
 use bitrouter_protocols::{
     DecodeError, ErrorInfo, RequestContext, SseDecoder, StreamOptions, decode_request,
@@ -140,9 +140,7 @@ fn thinking_answer_keeps_signature_and_redacted_data() {
         vec![
             ContentPart::Reasoning(Reasoning {
                 text: "Let me analyze this step by step...".into(),
-                signature: Some(
-                    "WaUjzkypQ2mUEVM36O2TxuC06KN8xyfbJwyem2dw3URve/op91XWHOEBLLqIOMfFG/UvLEczmEsUjavL....".into()
-                ),
+                signature: Some(Signature::new(Protocol::AnthropicMessages, "WaUjzkypQ2mUEVM36O2TxuC06KN8xyfbJwyem2dw3URve/op91XWHOEBLLqIOMfFG/UvLEczmEsUjavL....")),
                 ..Reasoning::default()
             }),
             ContentPart::Reasoning(Reasoning {
@@ -253,7 +251,10 @@ fn thinking_tool_stream_parts() -> Vec<StreamPart> {
             text: " and the time.".into(),
         },
         StreamPart::ReasoningSignature {
-            signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds...".into(),
+            signature: Signature::new(
+                Protocol::AnthropicMessages,
+                "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds...",
+            ),
         },
         StreamPart::TextDelta {
             text: "Okay, let's check the weather for San Francisco, CA:".into(),
@@ -570,7 +571,10 @@ fn fixture_request() -> ChatRequest {
                 vec![
                     ContentPart::Reasoning(Reasoning {
                         text: "The user wants the weather.".into(),
-                        signature: Some("EqQBCgIYAhIM".into()),
+                        signature: Some(Signature::new(
+                            Protocol::AnthropicMessages,
+                            "EqQBCgIYAhIM",
+                        )),
                         ..Reasoning::default()
                     }),
                     call(
@@ -899,7 +903,7 @@ fn a_signature_closes_its_thinking_block() {
     let parts = vec![
         StreamPart::ReasoningDelta { text: "a".into() },
         StreamPart::ReasoningSignature {
-            signature: "s1".into(),
+            signature: Signature::new(Protocol::AnthropicMessages, "s1"),
         },
         StreamPart::ReasoningDelta { text: "b".into() },
         StreamPart::TextDelta { text: "c".into() },

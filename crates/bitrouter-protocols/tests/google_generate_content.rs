@@ -9,8 +9,8 @@
 
 use bitrouter_core::{
     ChatRequest, ChatResponse, ContentPart, FinishReason, ImageSource, Message, Protocol,
-    Reasoning, ReasoningConfig, ReasoningEffort, ResponseFormat, Role, StreamPart, ToolCall,
-    ToolChoice, ToolDefinition, ToolResult, Usage,
+    Reasoning, ReasoningConfig, ReasoningEffort, ResponseFormat, Role, Signature, StreamPart,
+    ToolCall, ToolChoice, ToolDefinition, ToolResult, Usage,
 };
 use bitrouter_protocols::{
     ErrorInfo, RequestContext, SseDecoder, StreamOptions, decode_request, decode_response,
@@ -44,7 +44,7 @@ fn call(id: &str, name: &str, args: &str, signature: Option<&str>) -> ContentPar
         id: id.into(),
         name: name.into(),
         arguments: args.into(),
-        signature: signature.map(Into::into),
+        signature: signature.map(|s| Signature::new(Protocol::GoogleGenerateContent, s)),
     })
 }
 
@@ -60,7 +60,7 @@ fn result(call_id: &str, name: Option<&str>, body: &str, is_error: bool) -> Cont
 fn reasoning(t: &str, signature: Option<&str>) -> ContentPart {
     ContentPart::Reasoning(Reasoning {
         text: t.into(),
-        signature: signature.map(Into::into),
+        signature: signature.map(|s| Signature::new(Protocol::GoogleGenerateContent, s)),
         ..Reasoning::default()
     })
 }
@@ -267,7 +267,10 @@ fn streamed_function_call() {
                 index: 0,
                 id: "call_0_get_current_weather".into(),
                 name: "get_current_weather".into(),
-                signature: Some("sig-weather".into()),
+                signature: Some(Signature::new(
+                    Protocol::GoogleGenerateContent,
+                    "sig-weather"
+                )),
             },
             StreamPart::ToolCallDelta {
                 index: 0,
@@ -713,7 +716,7 @@ fn stream_encoder_output_decodes_back() {
         },
         StreamPart::ReasoningDelta { text: "hm".into() },
         StreamPart::ReasoningSignature {
-            signature: "sig".into(),
+            signature: Signature::new(Protocol::GoogleGenerateContent, "sig"),
         },
         StreamPart::TextDelta {
             text: "Hello".into(),
@@ -742,7 +745,7 @@ fn stream_encoder_output_decodes_back() {
             },
             StreamPart::ReasoningDelta { text: "hm".into() },
             StreamPart::ReasoningSignature {
-                signature: "sig".into()
+                signature: Signature::new(Protocol::GoogleGenerateContent, "sig")
             },
             StreamPart::TextDelta {
                 text: "Hello".into()

@@ -4,8 +4,8 @@
 
 use bitrouter_core::{
     ChatRequest, ChatResponse, ContentPart, FinishReason, ImageSource, Message, Parameters,
-    Protocol, Reasoning, ReasoningConfig, ReasoningEffort, ResponseFormat, Role, StreamPart,
-    ToolCall, ToolChoice, ToolDefinition, ToolResult, Usage,
+    Protocol, Reasoning, ReasoningConfig, ReasoningEffort, ResponseFormat, Role, Signature,
+    StreamPart, ToolCall, ToolChoice, ToolDefinition, ToolResult, Usage,
 };
 use bitrouter_protocols::{
     ErrorInfo, RequestContext, SseDecoder, StreamOptions, decode_request, decode_response,
@@ -301,7 +301,7 @@ fn encoder_output_decodes_back_to_the_same_parts() {
         },
         StreamPart::ReasoningDelta { text: "hmm".into() },
         StreamPart::ReasoningSignature {
-            signature: "sig".into(),
+            signature: Signature::new(Protocol::AnthropicMessages, "sig"),
         },
         StreamPart::TextDelta { text: "Hi".into() },
     ];

@@ -1,12 +1,17 @@
 //! Content blocks (`text`, `image`, `tool_use`, `tool_result`, `thinking`,
 //! `redacted_thinking`) to canonical content parts and back.
 
-use bitrouter_core::{ContentPart, ImageSource, Reasoning, ToolCall, ToolResult};
+use bitrouter_core::{
+    ContentPart, ImageSource, Protocol, Reasoning, Signature, ToolCall, ToolResult,
+};
 use serde_json::{Value, json};
 
 use super::{as_object, join, opt_bool, opt_str, req_str};
 use crate::data_url;
 use crate::error::{DecodeError, EncodeError};
+use crate::signature_envelope::Sealed;
+
+const ANTHROPIC: Protocol = Protocol::AnthropicMessages;
 
 /// Decodes one content block; `Ok(None)` for a block type this codec does not know (the
 /// caller decides whether that is an error).
@@ -39,14 +44,24 @@ pub(super) fn decode_block(block: &Value, path: &str) -> Result<Option<ContentPa
             content: decode_result_content(o.get("content"), &join(path, "content"))?,
             is_error: opt_bool(o, "is_error", path)?.unwrap_or(false),
         }),
-        "thinking" => ContentPart::Reasoning(Reasoning {
-            text: req_str(o, "thinking", path)?.to_owned(),
+        "thinking" => {
+            let text = req_str(o, "thinking", path)?.to_owned();
             // An empty signature is what this codec writes for reasoning that never had one.
-            signature: opt_str(o, "signature", path)?
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
-            ..Reasoning::default()
-        }),
+            match opt_str(o, "signature", path)?.filter(|s| !s.is_empty()) {
+                None => ContentPart::Reasoning(Reasoning {
+                    text,
+                    ..Reasoning::default()
+                }),
+                Some(sig) => match Sealed::from_client(sig, ANTHROPIC).into_reasoning(text) {
+                    Ok(r) => ContentPart::Reasoning(r),
+                    // A tool call's signature outside an assistant turn: kept as reasoning.
+                    Err(signature) => ContentPart::Reasoning(Reasoning {
+                        signature: Some(signature),
+                        ..Reasoning::default()
+                    }),
+                },
+            }
+        }
         "redacted_thinking" => ContentPart::Reasoning(Reasoning {
             redacted: Some(req_str(o, "data", path)?.to_owned()),
             ..Reasoning::default()
@@ -54,6 +69,18 @@ pub(super) fn decode_block(block: &Value, path: &str) -> Result<Option<ContentPa
         _ => return Ok(None),
     };
     Ok(Some(part))
+}
+
+/// The signature of the tool call that follows, when `block` is the empty thinking block this
+/// codec writes before a `tool_use` whose call carries a foreign signature.
+pub(super) fn call_signature(block: &Value) -> Option<Signature> {
+    if block.get("type")?.as_str()? != "thinking" {
+        return None;
+    }
+    match Sealed::unwrap(block.get("signature")?.as_str()?)? {
+        Sealed::Call(signature) => Some(signature),
+        _ => None,
+    }
 }
 
 fn decode_image(source: Option<&Value>, path: &str) -> Result<ContentPart, DecodeError> {
@@ -115,37 +142,56 @@ pub(super) enum Reader {
     Client,
 }
 
-/// Encodes one canonical part as a content block; `Ok(None)` when it is dropped (empty text,
-/// reasoning Anthropic cannot take back).
+/// Encodes one canonical part as content blocks appended to `out`; nothing when it is dropped
+/// (empty text, reasoning Anthropic cannot take back).
+///
+/// For the upstream, reasoning goes only with Anthropic's own proof (a signature of origin
+/// Anthropic, or redacted data). For a client, a foreign proof travels enveloped in the
+/// thinking block's `signature`, and a tool call's foreign signature in an empty thinking block
+/// just before its `tool_use` (see [`call_signature`]), so that the next turn restores them.
 pub(super) fn encode_part(
     part: &ContentPart,
     reader: Reader,
     path: &str,
-) -> Result<Option<Value>, EncodeError> {
+    out: &mut Vec<Value>,
+) -> Result<(), EncodeError> {
     let block = match part {
-        ContentPart::Text { text } if text.is_empty() => return Ok(None),
+        ContentPart::Text { text } if text.is_empty() => return Ok(()),
         ContentPart::Text { text } => json!({"type": "text", "text": text}),
         ContentPart::Image { source, .. } => encode_image(source),
-        ContentPart::ToolCall(call) => json!({
-            "type": "tool_use",
-            "id": tool_id(&call.id),
-            "name": call.name,
-            "input": tool_input(call, path)?,
-        }),
-        ContentPart::ToolResult(result) => encode_tool_result(result, path)?,
-        ContentPart::Reasoning(r) => {
-            if let Some(data) = &r.redacted {
-                json!({"type": "redacted_thinking", "data": data})
-            } else if let Some(signature) = &r.signature {
-                json!({"type": "thinking", "thinking": r.text, "signature": signature})
-            } else if reader == Reader::Client && !r.text.is_empty() {
-                json!({"type": "thinking", "thinking": r.text, "signature": ""})
-            } else {
-                return Ok(None);
+        ContentPart::ToolCall(call) => {
+            if let (Reader::Client, Some(signature)) = (reader, &call.signature) {
+                let token = Sealed::Call(signature.clone()).wrap();
+                out.push(json!({"type": "thinking", "thinking": "", "signature": token}));
             }
+            json!({
+                "type": "tool_use",
+                "id": tool_id(&call.id),
+                "name": call.name,
+                "input": tool_input(call, path)?,
+            })
         }
+        ContentPart::ToolResult(result) => encode_tool_result(result, path)?,
+        ContentPart::Reasoning(r) => match (reader, Sealed::of_reasoning(r)) {
+            (_, Some(Sealed::Redacted(data))) => {
+                json!({"type": "redacted_thinking", "data": data})
+            }
+            (Reader::Upstream, Some(Sealed::Reasoning(s))) if s.origin == ANTHROPIC => {
+                json!({"type": "thinking", "thinking": r.text, "signature": s.value})
+            }
+            (Reader::Upstream, _) => return Ok(()),
+            (Reader::Client, Some(sealed)) => {
+                let token = sealed.token_for(ANTHROPIC);
+                json!({"type": "thinking", "thinking": r.text, "signature": token})
+            }
+            (Reader::Client, None) if !r.text.is_empty() => {
+                json!({"type": "thinking", "thinking": r.text, "signature": ""})
+            }
+            (Reader::Client, None) => return Ok(()),
+        },
     };
-    Ok(Some(block))
+    out.push(block);
+    Ok(())
 }
 
 fn encode_image(source: &ImageSource) -> Value {
@@ -199,13 +245,12 @@ pub(super) fn tool_input(call: &ToolCall, path: &str) -> Result<Value, EncodeErr
 
 fn encode_tool_result(result: &ToolResult, path: &str) -> Result<Value, EncodeError> {
     let mut block = json!({"type": "tool_result", "tool_use_id": tool_id(&result.call_id)});
-    let blocks = result
-        .content
-        .iter()
-        .filter(|p| matches!(p, ContentPart::Text { .. } | ContentPart::Image { .. }))
-        .map(|p| encode_part(p, Reader::Upstream, path))
-        .filter_map(Result::transpose)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut blocks = Vec::new();
+    for part in &result.content {
+        if matches!(part, ContentPart::Text { .. } | ContentPart::Image { .. }) {
+            encode_part(part, Reader::Upstream, path, &mut blocks)?;
+        }
+    }
     match blocks.as_slice() {
         [] => {}
         [only] if only["type"] == "text" => block["content"] = only["text"].clone(),

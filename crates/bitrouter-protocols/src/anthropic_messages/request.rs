@@ -6,7 +6,7 @@ use bitrouter_core::{
 };
 use serde_json::Value;
 
-use super::content::decode_block;
+use super::content::{call_signature, decode_block};
 use super::{Object, as_object, join, opt_bool, opt_f64, opt_str, opt_u32, parse_object, req_str};
 use crate::codec::RequestContext;
 use crate::error::DecodeError;
@@ -141,15 +141,26 @@ fn decode_message(m: &Value, path: &str, out: &mut Vec<Message>) -> Result<(), D
     };
 
     let mut pending: Vec<ContentPart> = Vec::new();
+    // A tool call's signature, carried in the empty thinking block this codec writes before it.
+    let mut call_sig = None;
     for (i, block) in blocks.iter().enumerate() {
         let p = format!("{content_path}[{i}]");
-        let part = decode_block(block, &p)?.ok_or_else(|| {
+        if role == Role::Assistant
+            && let Some(signature) = call_signature(block)
+        {
+            call_sig = Some(signature);
+            continue;
+        }
+        let mut part = decode_block(block, &p)?.ok_or_else(|| {
             let kind = block["type"].as_str().unwrap_or("?");
             DecodeError::new(format!(
                 "{p}.type: content block `{kind}` is not supported; use text, image, tool_use, \
                  tool_result, thinking or redacted_thinking"
             ))
         })?;
+        if let ContentPart::ToolCall(call) = &mut part {
+            call.signature = call_sig.take();
+        }
         match (&part, role) {
             (ContentPart::ToolResult(_), Role::User) => {
                 flush(role, &mut pending, out);

@@ -167,9 +167,7 @@ fn encode_messages(request: &ChatRequest) -> Result<(Option<Value>, Vec<Value>),
         let mut blocks = Vec::with_capacity(m.content.len());
         for (j, part) in m.content.iter().enumerate() {
             let path = format!("messages[{i}].content[{j}]");
-            if let Some(block) = encode_part(part, Reader::Upstream, &path)? {
-                blocks.push(block);
-            }
+            encode_part(part, Reader::Upstream, &path, &mut blocks)?;
         }
         if blocks.is_empty() {
             continue;

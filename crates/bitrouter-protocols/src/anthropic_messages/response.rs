@@ -52,9 +52,7 @@ pub(crate) fn decode_response(body: &[u8]) -> Result<ChatResponse, DecodeError> 
 pub(crate) fn encode_response(response: &ChatResponse) -> Result<Vec<u8>, EncodeError> {
     let mut content = Vec::with_capacity(response.content.len());
     for (i, part) in response.content.iter().enumerate() {
-        if let Some(block) = encode_part(part, Reader::Client, &format!("content[{i}]"))? {
-            content.push(block);
-        }
+        encode_part(part, Reader::Client, &format!("content[{i}]"), &mut content)?;
     }
     let has_tool_calls = response
         .content

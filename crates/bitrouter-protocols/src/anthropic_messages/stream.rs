@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use bitrouter_core::{FinishReason, StreamPart, Usage};
+use bitrouter_core::{FinishReason, Protocol, Signature, StreamPart, Usage};
 use serde_json::Value;
 
 use super::response::{decode_stop_reason, decode_usage};
@@ -85,7 +85,7 @@ impl Decoder {
                 push_text(out, opt_str(block, "thinking", path)?, true);
                 if let Some(sig) = opt_str(block, "signature", path)?.filter(|s| !s.is_empty()) {
                     out.push(StreamPart::ReasoningSignature {
-                        signature: sig.to_owned(),
+                        signature: Signature::new(Protocol::AnthropicMessages, sig),
                     });
                 }
                 Block::Thinking
@@ -139,7 +139,7 @@ impl Decoder {
             "signature_delta" => {
                 if let Some(sig) = opt_str(delta, "signature", path)? {
                     out.push(StreamPart::ReasoningSignature {
-                        signature: sig.to_owned(),
+                        signature: Signature::new(Protocol::AnthropicMessages, sig),
                     });
                 }
             }

@@ -7,15 +7,20 @@
 //! argument fragments of parallel calls never land in the wrong block. Fragments for a tool
 //! call whose block was already closed cannot be placed anywhere and are dropped (no
 //! upstream sends them).
+//!
+//! Foreign reasoning proofs travel enveloped in `signature_delta`s (see
+//! [`crate::signature_envelope`]); a tool call's foreign signature in an empty thinking block
+//! written just before its `tool_use` block.
 
 use std::collections::HashSet;
 
-use bitrouter_core::{FinishReason, StreamPart, Usage};
+use bitrouter_core::{FinishReason, Protocol, StreamPart, Usage};
 use serde_json::{Value, json};
 
 use super::error::error_value;
 use super::response::{encode_stop_reason, encode_usage};
 use crate::codec::{ErrorInfo, StreamEncoder, StreamOptions};
+use crate::signature_envelope::Sealed;
 use crate::sse::write_event;
 
 /// The block being written.
@@ -37,6 +42,8 @@ struct PendingTool {
     id: String,
     name: String,
     arguments: String,
+    /// The enveloped signature of the call, written before it.
+    signature: Option<String>,
 }
 
 /// Writes `message_start`, content blocks, `message_delta` and `message_stop`.
@@ -104,7 +111,7 @@ impl Encoder {
     fn switch(&mut self, out: &mut Vec<u8>) {
         self.close_block(out);
         for tool in std::mem::take(&mut self.pending) {
-            self.open_tool(&tool.id, &tool.name, tool.index, out);
+            self.open_tool(&tool.id, &tool.name, tool.index, tool.signature, out);
             if !tool.arguments.is_empty() {
                 self.delta(
                     json!({"type": "input_json_delta", "partial_json": tool.arguments}),
@@ -115,9 +122,30 @@ impl Encoder {
         }
     }
 
-    fn open_tool(&mut self, id: &str, name: &str, index: u32, out: &mut Vec<u8>) {
+    fn open_tool(
+        &mut self,
+        id: &str,
+        name: &str,
+        index: u32,
+        signature: Option<String>,
+        out: &mut Vec<u8>,
+    ) {
+        if let Some(token) = signature {
+            self.signed_empty_thinking(token, out);
+        }
         let block = json!({"type": "tool_use", "id": id, "name": name, "input": {}});
         self.open_block(block, Open::Tool(index), out);
+    }
+
+    /// A whole thinking block with no text that carries `token` as its signature.
+    fn signed_empty_thinking(&mut self, token: String, out: &mut Vec<u8>) {
+        self.open_block(
+            json!({"type": "thinking", "thinking": ""}),
+            Open::Thinking { signed: true },
+            out,
+        );
+        self.delta(json!({"type": "signature_delta", "signature": token}), out);
+        self.close_block(out);
     }
 
     fn thinking(&mut self, out: &mut Vec<u8>) {
@@ -128,7 +156,14 @@ impl Encoder {
         }
     }
 
-    fn tool_start(&mut self, index: u32, id: &str, name: &str, out: &mut Vec<u8>) {
+    fn tool_start(
+        &mut self,
+        index: u32,
+        id: &str,
+        name: &str,
+        signature: Option<String>,
+        out: &mut Vec<u8>,
+    ) {
         if !self.tools_seen.insert(index) {
             return;
         }
@@ -138,10 +173,11 @@ impl Encoder {
                 id: id.to_owned(),
                 name: name.to_owned(),
                 arguments: String::new(),
+                signature,
             });
         } else {
             self.switch(out);
-            self.open_tool(id, name, index, out);
+            self.open_tool(id, name, index, signature, out);
         }
     }
 
@@ -193,10 +229,9 @@ impl StreamEncoder for Encoder {
             }
             StreamPart::ReasoningSignature { signature } => {
                 self.thinking(out);
-                self.delta(
-                    json!({"type": "signature_delta", "signature": signature}),
-                    out,
-                );
+                let token =
+                    Sealed::Reasoning(signature.clone()).token_for(Protocol::AnthropicMessages);
+                self.delta(json!({"type": "signature_delta", "signature": token}), out);
                 self.open = Some(Open::Thinking { signed: true });
             }
             StreamPart::ReasoningOpaque {
@@ -208,11 +243,29 @@ impl StreamEncoder for Encoder {
                 self.open_block(block, Open::Text, out);
                 self.close_block(out);
             }
-            // Responses encrypted reasoning has no Anthropic form.
-            StreamPart::ReasoningOpaque { redacted: None, .. } => {}
+            // Responses encrypted reasoning travels enveloped in an empty thinking block.
+            StreamPart::ReasoningOpaque {
+                redacted: None,
+                encrypted: Some(content),
+                id,
+            } => {
+                self.switch(out);
+                let sealed = Sealed::Encrypted {
+                    id: id.clone(),
+                    content: content.clone(),
+                };
+                self.signed_empty_thinking(sealed.wrap(), out);
+            }
+            StreamPart::ReasoningOpaque { .. } => {}
             StreamPart::ToolCallStart {
-                index, id, name, ..
-            } => self.tool_start(*index, id, name, out),
+                index,
+                id,
+                name,
+                signature,
+            } => {
+                let token = signature.clone().map(|s| Sealed::Call(s).wrap());
+                self.tool_start(*index, id, name, token, out);
+            }
             StreamPart::ToolCallDelta { index, arguments } => {
                 self.tool_delta(*index, arguments, out);
             }

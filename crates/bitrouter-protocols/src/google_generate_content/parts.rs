@@ -2,12 +2,26 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use bitrouter_core::{ContentPart, ImageSource, Reasoning, ToolCall, ToolResult};
+use bitrouter_core::{
+    ContentPart, ImageSource, Protocol, Reasoning, Signature, ToolCall, ToolResult,
+};
 use serde_json::{Map, Value, json};
 
 use super::field;
 use crate::data_url;
 use crate::error::{DecodeError, EncodeError};
+use crate::signature_envelope::Sealed;
+
+const GOOGLE: Protocol = Protocol::GoogleGenerateContent;
+
+/// Who reads encoded parts: Gemini itself checks signatures, a client only echoes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reader {
+    /// The upstream API: only Gemini's own signatures are sent; other reasoning is dropped.
+    Upstream,
+    /// A client: foreign proofs travel enveloped (base64) in `thoughtSignature`.
+    Client,
+}
 
 /// Gives function calls ids where Gemini sent none (`call_<n>_<name>`), and pairs function
 /// responses without ids with the oldest unanswered call of the same name.
@@ -52,8 +66,9 @@ impl CallIds {
 }
 
 /// Decodes one part at `path`, appending zero, one or two canonical parts. With `strict`
-/// (a client's request) unknown part kinds are an error; in an upstream's answer they are
-/// skipped (executable code, grounding and the like have no canonical form).
+/// (a client's request) unknown part kinds are an error and a `thoughtSignature` may be an
+/// envelope of a foreign proof; in an upstream's answer unknown parts are skipped (executable
+/// code, grounding and the like have no canonical form) and signatures are Gemini's own.
 pub(super) fn decode_part(
     part: &Value,
     path: &str,
@@ -66,7 +81,13 @@ pub(super) fn decode_part(
         .ok_or_else(|| DecodeError::new(format!("{path}: expected a part object")))?;
     let signature = field(obj, "thoughtSignature")
         .and_then(Value::as_str)
-        .map(str::to_owned);
+        .map(|value| {
+            if strict {
+                Sealed::from_client(value, GOOGLE)
+            } else {
+                Sealed::Reasoning(Signature::new(GOOGLE, value))
+            }
+        });
     let thought = field(obj, "thought").and_then(Value::as_bool) == Some(true);
     if let Some(text) = field(obj, "text") {
         let text = text
@@ -84,6 +105,15 @@ pub(super) fn decode_part(
             }
         }
     } else if let Some(call) = field(obj, "functionCall") {
+        let signature = match signature {
+            Some(Sealed::Reasoning(s) | Sealed::Call(s)) => Some(s),
+            // Redacted or encrypted reasoning enveloped on a call: kept just before it.
+            Some(other) => {
+                out.push(reasoning("", Some(other)));
+                None
+            }
+            None => None,
+        };
         out.push(ContentPart::ToolCall(function_call(
             call,
             &format!("{path}.functionCall"),
@@ -124,11 +154,19 @@ pub(super) fn decode_part(
     Ok(())
 }
 
-fn reasoning(text: &str, signature: Option<String>) -> ContentPart {
-    ContentPart::Reasoning(Reasoning {
-        text: text.into(),
-        signature,
-        ..Reasoning::default()
+fn reasoning(text: &str, proof: Option<Sealed>) -> ContentPart {
+    let text = text.to_owned();
+    ContentPart::Reasoning(match proof.map(|p| p.into_reasoning(text.clone())) {
+        Some(Ok(r)) => r,
+        Some(Err(signature)) => Reasoning {
+            text,
+            signature: Some(signature),
+            ..Reasoning::default()
+        },
+        None => Reasoning {
+            text,
+            ..Reasoning::default()
+        },
     })
 }
 
@@ -144,7 +182,7 @@ fn function_call(
     call: &Value,
     path: &str,
     ids: &mut CallIds,
-    signature: Option<String>,
+    signature: Option<Signature>,
 ) -> Result<ToolCall, DecodeError> {
     let name = string(call, "name", path)?;
     let obj = call.as_object().map(|o| (field(o, "id"), field(o, "args")));
@@ -195,11 +233,13 @@ fn function_response(
 }
 
 /// Encodes canonical parts as Gemini parts. `names` maps tool call ids to function names, for
-/// results that do not carry their name. Reasoning survives only with a signature; an empty
-/// signed reasoning part followed by text puts its signature on that text part.
+/// results that do not carry their name. Reasoning survives only with a proof: for the
+/// upstream only a Gemini signature, for a client any proof (foreign ones enveloped). An empty
+/// reasoning part with a Gemini signature followed by text puts its signature on that text part.
 pub(super) fn encode_parts(
     parts: &[ContentPart],
     names: &HashMap<&str, &str>,
+    reader: Reader,
     out: &mut Vec<Value>,
 ) -> Result<(), EncodeError> {
     let mut pending_signature: Option<&str> = None;
@@ -220,16 +260,19 @@ pub(super) fn encode_parts(
         match part {
             ContentPart::Text { .. } => {}
             ContentPart::Reasoning(r) => {
-                if let Some(sig) = r.signature.as_deref() {
+                if let Some(sig) = r.signature.as_ref().and_then(|s| s.value_for(GOOGLE)) {
                     if r.text.is_empty() {
                         pending_signature = Some(sig);
                     } else {
                         out.push(json!({"text": r.text, "thought": true, "thoughtSignature": sig}));
                     }
+                } else if let (Reader::Client, Some(proof)) = (reader, Sealed::of_reasoning(r)) {
+                    let token = proof.token_for(GOOGLE);
+                    out.push(json!({"text": r.text, "thought": true, "thoughtSignature": token}));
                 }
             }
             ContentPart::Image { source, .. } => out.push(image(source)),
-            ContentPart::ToolCall(call) => out.push(encode_call(call)?),
+            ContentPart::ToolCall(call) => out.push(encode_call(call, reader)?),
             ContentPart::ToolResult(result) => out.push(encode_result(result, names)?),
         }
     }
@@ -271,7 +314,7 @@ fn guess_mime(url: &str) -> &'static str {
     }
 }
 
-fn encode_call(call: &ToolCall) -> Result<Value, EncodeError> {
+fn encode_call(call: &ToolCall, reader: Reader) -> Result<Value, EncodeError> {
     let args = if call.arguments.trim().is_empty() {
         Value::Object(Map::new())
     } else {
@@ -293,10 +336,20 @@ fn encode_call(call: &ToolCall) -> Result<Value, EncodeError> {
         "functionCall".into(),
         json!({"id": call.id, "name": call.name, "args": args}),
     );
-    if let Some(sig) = &call.signature {
-        part.insert("thoughtSignature".into(), Value::String(sig.clone()));
+    if let Some(token) = call_signature(call.signature.as_ref(), reader) {
+        part.insert("thoughtSignature".into(), Value::String(token));
     }
     Ok(Value::Object(part))
+}
+
+/// A function call's `thoughtSignature`: Gemini's own only for the upstream; for a client,
+/// Gemini's own bare and foreign ones enveloped.
+pub(super) fn call_signature(signature: Option<&Signature>, reader: Reader) -> Option<String> {
+    let signature = signature?;
+    match reader {
+        Reader::Upstream => signature.value_for(GOOGLE).map(str::to_owned),
+        Reader::Client => Some(Sealed::Call(signature.clone()).token_for(GOOGLE)),
+    }
 }
 
 fn encode_result(result: &ToolResult, names: &HashMap<&str, &str>) -> Result<Value, EncodeError> {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use bitrouter_core::{ChatRequest, ContentPart, Message, Role};
 use serde_json::{Map, Value, json};
 
-use super::parts::{CallIds, decode_part, encode_parts};
+use super::parts::{CallIds, Reader, decode_part, encode_parts};
 use super::{config, field};
 use crate::codec::RequestContext;
 use crate::error::{DecodeError, EncodeError};
@@ -185,7 +185,7 @@ pub(crate) fn encode_request(request: &ChatRequest) -> Result<Vec<u8>, EncodeErr
             }
             continue;
         }
-        encode_parts(&m.content, &names, &mut parts)?;
+        encode_parts(&m.content, &names, Reader::Upstream, &mut parts)?;
         if parts.is_empty() {
             continue;
         }

@@ -6,7 +6,7 @@ use bitrouter_core::{ChatResponse, ContentPart, FinishReason, Usage};
 use serde_json::{Map, Value, json};
 
 use super::field;
-use super::parts::{CallIds, decode_part, encode_parts};
+use super::parts::{CallIds, Reader, decode_part, encode_parts};
 use crate::error::{DecodeError, EncodeError};
 
 /// Decodes an upstream's complete answer (the first candidate).
@@ -178,7 +178,12 @@ pub(super) fn encode_usage(usage: &Usage) -> Value {
 /// Encodes a canonical answer as Gemini's response body.
 pub(crate) fn encode_response(response: &ChatResponse) -> Result<Vec<u8>, EncodeError> {
     let mut parts = Vec::new();
-    encode_parts(&response.content, &Default::default(), &mut parts)?;
+    encode_parts(
+        &response.content,
+        &Default::default(),
+        Reader::Client,
+        &mut parts,
+    )?;
     let body = json!({
         "candidates": [{
             "content": { "role": "model", "parts": parts },

@@ -2,19 +2,22 @@
 //! holding the next parts. Function calls arrive complete in one chunk; `usageMetadata` is
 //! cumulative; the last chunk carries `finishReason`.
 
-use bitrouter_core::{ContentPart, FinishReason, StreamPart, Usage};
+use bitrouter_core::{ContentPart, FinishReason, Protocol, StreamPart, Usage};
 use serde_json::{Map, Value, json};
 
 use super::error::error_value;
 use super::field;
-use super::parts::{CallIds, decode_part};
+use super::parts::{CallIds, Reader, call_signature, decode_part};
 use super::response::{
     encode_finish, encode_usage, finish_reason, first_candidate, mint_id, model_version,
     response_id, upstream_error, usage,
 };
 use crate::codec::{ErrorInfo, StreamDecoder, StreamEncoder, StreamOptions};
 use crate::error::DecodeError;
+use crate::signature_envelope::Sealed;
 use crate::sse::SseEvent;
+
+const GOOGLE: Protocol = Protocol::GoogleGenerateContent;
 
 /// Decodes a Gemini SSE stream into canonical parts.
 #[derive(Debug, Default)]
@@ -132,6 +135,7 @@ struct PendingCall {
     index: u32,
     id: String,
     name: String,
+    /// The `thoughtSignature` to write (Gemini's own bare, foreign ones enveloped).
     signature: Option<String>,
     arguments: String,
 }
@@ -256,15 +260,32 @@ impl StreamEncoder for Encoder {
                 }
             }
             StreamPart::ReasoningSignature { signature } => {
+                let token = Sealed::Reasoning(signature.clone()).token_for(GOOGLE);
                 let part = if self.in_reasoning {
-                    json!({"text": "", "thought": true, "thoughtSignature": signature})
+                    json!({"text": "", "thought": true, "thoughtSignature": token})
                 } else {
-                    json!({"text": "", "thoughtSignature": signature})
+                    json!({"text": "", "thoughtSignature": token})
                 };
                 self.parts(vec![part], out);
             }
-            // Opaque reasoning from other vendors cannot be sent to a Gemini client.
-            StreamPart::ReasoningOpaque { .. } => {}
+            // Opaque reasoning from other vendors travels enveloped on an empty thought part.
+            StreamPart::ReasoningOpaque {
+                redacted,
+                encrypted,
+                id,
+            } => {
+                let sealed = match (redacted, encrypted) {
+                    (Some(data), _) => Sealed::Redacted(data.clone()),
+                    (None, Some(content)) => Sealed::Encrypted {
+                        id: id.clone(),
+                        content: content.clone(),
+                    },
+                    (None, None) => return,
+                };
+                let token = sealed.token_for(GOOGLE);
+                let part = json!({"text": "", "thought": true, "thoughtSignature": token});
+                self.parts(vec![part], out);
+            }
             StreamPart::ToolCallStart {
                 index,
                 id,
@@ -276,7 +297,7 @@ impl StreamEncoder for Encoder {
                     index: *index,
                     id: id.clone(),
                     name: name.clone(),
-                    signature: signature.clone(),
+                    signature: call_signature(signature.as_ref(), Reader::Client),
                     arguments: String::new(),
                 });
             }

@@ -9,10 +9,13 @@
 //! - [`response`]: complete answers (`chat.completion`) both ways, and the usage and
 //!   finish-reason mappings the stream shares.
 //! - [`stream`] and [`stream_encode`]: `chat.completion.chunk` events in and out.
+//! - [`reasoning_details`]: OpenRouter's `reasoning_details`, which carry reasoning signatures
+//!   to Chat Completions clients and back.
 //! - [`error`]: the `{"error":{…}}` body.
 
 mod error;
 mod options;
+mod reasoning_details;
 mod request;
 mod request_encode;
 mod response;

@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use super::options::{
     decode_reasoning, decode_response_format, decode_stop, decode_tool_choice, decode_tools,
 };
+use super::reasoning_details::decode_details;
 use crate::codec::RequestContext;
 use crate::data_url;
 use crate::error::DecodeError;
@@ -145,7 +146,14 @@ fn decode_assistant(
         Some(text) => Some(text),
         None => take_string(&mut obj, path, "reasoning")?,
     };
-    if let Some(text) = reasoning.filter(|t| !t.is_empty()) {
+    // OpenRouter's `reasoning_details` hold the same text with its signatures, so they win.
+    let mut details = match take(&mut obj, "reasoning_details") {
+        Some(v) => decode_details(v, &format!("{path}.reasoning_details"))?,
+        None => Default::default(),
+    };
+    if !details.reasoning.is_empty() {
+        parts.append(&mut details.reasoning);
+    } else if let Some(text) = reasoning.filter(|t| !t.is_empty()) {
         parts.push(ContentPart::Reasoning(Reasoning {
             text,
             ..Reasoning::default()
@@ -162,7 +170,12 @@ fn decode_assistant(
         Some(Value::Array(calls)) => {
             for (i, call) in calls.into_iter().enumerate() {
                 let call_path = format!("{path}.tool_calls[{i}]");
-                parts.push(ContentPart::ToolCall(decode_tool_call(call, &call_path)?));
+                let mut call = decode_tool_call(call, &call_path)?;
+                call.signature = details.calls.remove(&Some(call.id.clone()));
+                if i == 0 && call.signature.is_none() {
+                    call.signature = details.calls.remove(&None);
+                }
+                parts.push(ContentPart::ToolCall(call));
             }
         }
         Some(_) => {

@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bitrouter_core::{ChatResponse, ContentPart, FinishReason, Reasoning, ToolCall, Usage};
 use serde::{Deserialize, Serialize};
 
+use super::reasoning_details::{call_entry, reasoning_entries};
 use super::request_encode::{WireFunctionCall, WireToolCall};
 use crate::error::{DecodeError, EncodeError};
 
@@ -263,6 +264,9 @@ struct OutMessage<'a> {
     /// Reasoning text, in the field DeepSeek, vLLM and most OpenAI-compatible clients read.
     #[serde(skip_serializing_if = "Option::is_none")]
     reasoning_content: Option<String>,
+    /// OpenRouter's structured reasoning, carrying the signatures the next turn needs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    reasoning_details: Vec<serde_json::Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_calls: Vec<WireToolCall<'a>>,
 }
@@ -271,24 +275,33 @@ pub(crate) fn encode_response(response: &ChatResponse) -> Result<Vec<u8>, Encode
     let mut text: Option<String> = None;
     let mut reasoning: Option<String> = None;
     let mut tool_calls = Vec::new();
+    let mut details = Vec::new();
     for part in &response.content {
         match part {
             ContentPart::Text { text: t } => text.get_or_insert_with(String::new).push_str(t),
-            ContentPart::Reasoning(r) if !r.text.is_empty() => {
-                reasoning.get_or_insert_with(String::new).push_str(&r.text);
+            ContentPart::Reasoning(r) => {
+                if !r.text.is_empty() {
+                    reasoning.get_or_insert_with(String::new).push_str(&r.text);
+                }
+                reasoning_entries(r, details.len(), &mut details);
             }
-            ContentPart::ToolCall(call) => tool_calls.push(WireToolCall {
-                id: &call.id,
-                kind: "function",
-                function: WireFunctionCall {
-                    name: &call.name,
-                    arguments: if call.arguments.is_empty() {
-                        "{}"
-                    } else {
-                        &call.arguments
+            ContentPart::ToolCall(call) => {
+                if let Some(signature) = &call.signature {
+                    details.push(call_entry(&call.id, signature, details.len()));
+                }
+                tool_calls.push(WireToolCall {
+                    id: &call.id,
+                    kind: "function",
+                    function: WireFunctionCall {
+                        name: &call.name,
+                        arguments: if call.arguments.is_empty() {
+                            "{}"
+                        } else {
+                            &call.arguments
+                        },
                     },
-                },
-            }),
+                });
+            }
             _ => {}
         }
     }
@@ -304,6 +317,7 @@ pub(crate) fn encode_response(response: &ChatResponse) -> Result<Vec<u8>, Encode
                 content: text,
                 refusal: None,
                 reasoning_content: reasoning,
+                reasoning_details: details,
                 tool_calls,
             },
             logprobs: None,

@@ -2,11 +2,17 @@
 //! does: a first chunk with `role: "assistant"` and empty content, one chunk per delta, the
 //! `finish_reason` chunk, then (when the client asked for it) a usage chunk with
 //! `choices: []`, then `data: [DONE]`. Every chunk repeats the `id`, `created` and `model`.
+//!
+//! Reasoning also goes out as OpenRouter `reasoning_details` deltas, one `index` per reasoning
+//! block (text fragments, then the signature that closes the block), so that a client merging
+//! them by index holds the signatures the next turn needs.
 
-use bitrouter_core::{FinishReason, StreamPart, Usage};
+use bitrouter_core::{FinishReason, Reasoning, StreamPart, Usage};
 use serde::Serialize;
+use serde_json::Value;
 
 use super::error::ErrorBody;
+use super::reasoning_details::{call_entry, reasoning_entries};
 use super::response::{WireUsage, finish_reason_name, now};
 use super::stream::ordinal;
 use crate::codec::{ErrorInfo, StreamEncoder, StreamOptions};
@@ -39,6 +45,8 @@ struct OutDelta<'a> {
     content: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reasoning_content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    reasoning_details: Vec<Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_calls: Vec<OutToolCall<'a>>,
 }
@@ -73,6 +81,10 @@ pub(crate) struct Encoder {
     usage: Option<Usage>,
     /// The canonical index of each tool call written so far; the position is the wire index.
     calls: Vec<u32>,
+    /// The `reasoning_details` index of the reasoning block being written, if one is open.
+    reasoning_block: Option<usize>,
+    /// The next `reasoning_details` index.
+    next_detail: usize,
 }
 
 impl Encoder {
@@ -87,7 +99,25 @@ impl Encoder {
             closed: false,
             usage: None,
             calls: Vec::new(),
+            reasoning_block: None,
+            next_detail: 0,
         }
+    }
+
+    /// The `reasoning_details` entries for `reasoning`, at the open block's index (or a new
+    /// one); `open` says whether the block stays open for more text after it.
+    fn details(&mut self, reasoning: &Reasoning, open: bool) -> Vec<Value> {
+        let index = match self.reasoning_block {
+            Some(index) => index,
+            None => {
+                self.next_detail += 1;
+                self.next_detail - 1
+            }
+        };
+        self.reasoning_block = open.then_some(index);
+        let mut entries = Vec::new();
+        reasoning_entries(reasoning, index, &mut entries);
+        entries
     }
 
     fn chunk(&self, delta: OutDelta<'_>, finish: Option<FinishReason>, out: &mut Vec<u8>) {
@@ -158,6 +188,12 @@ impl StreamEncoder for Encoder {
             return;
         }
         self.ensure_started(out);
+        if !matches!(
+            part,
+            StreamPart::ReasoningDelta { .. } | StreamPart::ReasoningSignature { .. }
+        ) {
+            self.reasoning_block = None;
+        }
         match part {
             StreamPart::TextDelta { text } if !text.is_empty() => {
                 let delta = OutDelta {
@@ -167,15 +203,60 @@ impl StreamEncoder for Encoder {
                 self.chunk(delta, None, out);
             }
             StreamPart::ReasoningDelta { text } if !text.is_empty() => {
+                let reasoning = Reasoning {
+                    text: text.clone(),
+                    ..Reasoning::default()
+                };
                 let delta = OutDelta {
                     reasoning_content: Some(text),
+                    reasoning_details: self.details(&reasoning, true),
                     ..OutDelta::default()
                 };
                 self.chunk(delta, None, out);
             }
-            StreamPart::ToolCallStart {
-                index, id, name, ..
+            StreamPart::ReasoningSignature { signature } => {
+                let reasoning = Reasoning {
+                    signature: Some(signature.clone()),
+                    ..Reasoning::default()
+                };
+                let delta = OutDelta {
+                    reasoning_details: self.details(&reasoning, false),
+                    ..OutDelta::default()
+                };
+                self.chunk(delta, None, out);
+            }
+            StreamPart::ReasoningOpaque {
+                redacted,
+                encrypted,
+                id,
             } => {
+                let reasoning = Reasoning {
+                    redacted: redacted.clone(),
+                    encrypted: encrypted.clone(),
+                    id: id.clone(),
+                    ..Reasoning::default()
+                };
+                let delta = OutDelta {
+                    reasoning_details: self.details(&reasoning, false),
+                    ..OutDelta::default()
+                };
+                if !delta.reasoning_details.is_empty() {
+                    self.chunk(delta, None, out);
+                }
+            }
+            StreamPart::ToolCallStart {
+                index,
+                id,
+                name,
+                signature,
+            } => {
+                let details = match signature {
+                    Some(signature) => {
+                        self.next_detail += 1;
+                        vec![call_entry(id, signature, self.next_detail - 1)]
+                    }
+                    None => Vec::new(),
+                };
                 let (wire, _) = self.wire_index(*index);
                 let call = OutToolCall {
                     index: wire,
@@ -186,7 +267,9 @@ impl StreamEncoder for Encoder {
                         arguments: "",
                     },
                 };
-                self.chunk(tool_delta(call), None, out);
+                let mut delta = tool_delta(call);
+                delta.reasoning_details = details;
+                self.chunk(delta, None, out);
             }
             StreamPart::ToolCallDelta { index, arguments } if !arguments.is_empty() => {
                 let (wire, new) = self.wire_index(*index);
@@ -206,7 +289,6 @@ impl StreamEncoder for Encoder {
                 self.finished = true;
                 self.chunk(OutDelta::default(), Some(*reason), out);
             }
-            // Signatures and opaque reasoning have no place in a Chat Completions stream.
             _ => {}
         }
     }

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::data_url;
 use crate::error::DecodeError;
+use crate::signature_envelope::Sealed;
 
 /// Decodes `input` into messages. Consecutive assistant-side items (messages, reasoning,
 /// function calls) become one assistant message; consecutive function call outputs one tool
@@ -21,6 +22,8 @@ pub(super) fn decode_input(input: &Value) -> Result<Vec<Message>, DecodeError> {
         }
     };
     let mut messages: Vec<Message> = Vec::new();
+    // A tool call's signature, from the reasoning item written before its function call.
+    let mut call_signature = None;
     for (i, item) in items.iter().enumerate() {
         let path = format!("input[{i}]");
         let Value::Object(item) = item else {
@@ -45,7 +48,7 @@ pub(super) fn decode_input(input: &Value) -> Result<Vec<Message>, DecodeError> {
                     arguments: optional_str(item, "arguments", &path)?
                         .unwrap_or_default()
                         .to_owned(),
-                    signature: None,
+                    signature: call_signature.take(),
                 };
                 push_to(&mut messages, Role::Assistant, ContentPart::ToolCall(call));
             }
@@ -70,7 +73,17 @@ pub(super) fn decode_input(input: &Value) -> Result<Vec<Message>, DecodeError> {
                 push_to(&mut messages, Role::Tool, ContentPart::ToolResult(result));
             }
             "reasoning" => {
-                let reasoning = decode_reasoning_item(item, &path)?;
+                let mut reasoning = decode_reasoning_item(item, &path)?;
+                // An envelope in `encrypted_content` holds a proof from another protocol.
+                if let Some(sealed) = reasoning.encrypted.as_deref().and_then(Sealed::unwrap) {
+                    match sealed.into_reasoning(std::mem::take(&mut reasoning.text)) {
+                        Ok(restored) => reasoning = restored,
+                        Err(signature) => {
+                            call_signature = Some(signature);
+                            continue;
+                        }
+                    }
+                }
                 push_to(
                     &mut messages,
                     Role::Assistant,

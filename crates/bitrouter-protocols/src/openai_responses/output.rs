@@ -1,11 +1,12 @@
 //! The response object and its output items, shared by the complete answer and the stream
 //! (whose `response.completed` event carries the whole response).
 
-use bitrouter_core::{ContentPart, FinishReason, Reasoning, ToolCall, Usage};
+use bitrouter_core::{ContentPart, FinishReason, Protocol, Reasoning, Signature, ToolCall, Usage};
 use serde_json::{Value, json};
 
 use super::input::decode_reasoning_item;
 use crate::error::DecodeError;
+use crate::signature_envelope::Sealed;
 
 /// What the canonical parts of an output list say about how the answer ended.
 #[derive(Debug, Default)]
@@ -134,6 +135,9 @@ pub(super) fn function_call_item(id: &str, call: &ToolCall, status: &str) -> Val
         "name": call.name, "arguments": call.arguments})
 }
 
+/// A reasoning item for a client. Its `encrypted_content`, which Responses clients send back
+/// verbatim, carries the reasoning's proof: Responses' own encrypted content bare, a foreign
+/// signature or redacted data enveloped.
 pub(super) fn reasoning_item(id: &str, reasoning: &Reasoning) -> Value {
     let summary: Vec<Value> = if reasoning.text.is_empty() {
         Vec::new()
@@ -141,10 +145,18 @@ pub(super) fn reasoning_item(id: &str, reasoning: &Reasoning) -> Value {
         vec![json!({"type": "summary_text", "text": reasoning.text})]
     };
     let mut item = json!({"id": id, "type": "reasoning", "summary": summary});
-    if let Some(encrypted) = &reasoning.encrypted {
-        item["encrypted_content"] = json!(encrypted);
+    if let Some(proof) = Sealed::of_reasoning(reasoning) {
+        item["encrypted_content"] = json!(proof.token_for(Protocol::OpenaiResponses));
     }
     item
+}
+
+/// The reasoning item written just before a function call whose call carries a foreign
+/// signature (Gemini's): the client sends it back, and the request decoder gives the
+/// signature back to the function call that follows.
+pub(super) fn call_proof_item(id: &str, signature: &Signature) -> Value {
+    let token = Sealed::Call(signature.clone()).wrap();
+    json!({"id": id, "type": "reasoning", "summary": [], "encrypted_content": token})
 }
 
 /// What goes into a response object besides its output.

@@ -4,8 +4,9 @@ use bitrouter_core::{ChatResponse, ContentPart};
 use serde_json::Value;
 
 use super::output::{
-    OutputFacts, ResponseHead, decode_output, decode_usage, finish_reason, function_call_item,
-    item_id, message_item, reasoning_item, response_object, status_for, usage_json,
+    OutputFacts, ResponseHead, call_proof_item, decode_output, decode_usage, finish_reason,
+    function_call_item, item_id, message_item, reasoning_item, response_object, status_for,
+    usage_json,
 };
 use super::{mint_response_id, now_secs};
 use crate::error::{DecodeError, EncodeError};
@@ -98,6 +99,10 @@ fn output_items(response_id: &str, content: &[ContentPart]) -> Vec<Value> {
         }
         match part {
             ContentPart::ToolCall(call) => {
+                if let Some(signature) = &call.signature {
+                    let id = item_id("rs", response_id, items.len());
+                    items.push(call_proof_item(&id, signature));
+                }
                 let id = item_id("fc", response_id, items.len());
                 items.push(function_call_item(&id, call, "completed"));
             }

@@ -5,12 +5,12 @@
 
 use std::collections::HashMap;
 
-use bitrouter_core::{FinishReason, Reasoning, StreamPart, ToolCall, Usage};
+use bitrouter_core::{FinishReason, Reasoning, Signature, StreamPart, ToolCall, Usage};
 use serde_json::{Value, json};
 
 use super::output::{
-    ResponseHead, function_call_item, item_id, message_item, reasoning_item, response_object,
-    status_for, usage_json,
+    ResponseHead, call_proof_item, function_call_item, item_id, message_item, reasoning_item,
+    response_object, status_for, usage_json,
 };
 use super::{error_type, mint_response_id, now_secs};
 use crate::codec::{ErrorInfo, StreamEncoder, StreamOptions};
@@ -28,6 +28,10 @@ enum Kind {
     FunctionCall {
         call: ToolCall,
     },
+    /// The reasoning item carrying the foreign signature of the function call after it.
+    CallProof {
+        signature: Signature,
+    },
 }
 
 #[derive(Debug)]
@@ -43,6 +47,7 @@ impl Item {
             Kind::Message { text } => message_item(&self.id, text, status),
             Kind::Reasoning { reasoning, .. } => reasoning_item(&self.id, reasoning),
             Kind::FunctionCall { call } => function_call_item(&self.id, call, status),
+            Kind::CallProof { signature } => call_proof_item(&self.id, signature),
         }
     }
 }
@@ -243,7 +248,7 @@ impl Encoder {
                     "part": {"type": "summary_text", "text": text}}),
                 );
             }
-            Kind::Reasoning { .. } => {}
+            Kind::Reasoning { .. } | Kind::CallProof { .. } => {}
             Kind::FunctionCall { call } => {
                 let arguments = call.arguments.clone();
                 self.emit(
@@ -269,8 +274,22 @@ impl Encoder {
         }
     }
 
-    fn tool_call_start(&mut self, index: u32, id: &str, name: &str, out: &mut Vec<u8>) -> usize {
+    fn tool_call_start(
+        &mut self,
+        index: u32,
+        id: &str,
+        name: &str,
+        signature: Option<&Signature>,
+        out: &mut Vec<u8>,
+    ) -> usize {
         self.close_current(out);
+        if let Some(signature) = signature {
+            let kind = Kind::CallProof {
+                signature: signature.clone(),
+            };
+            let n = self.open("rs", kind, out);
+            self.close(n, out);
+        }
         let call = ToolCall {
             id: id.to_owned(),
             name: name.to_owned(),
@@ -337,30 +356,45 @@ impl StreamEncoder for Encoder {
                     "output_index": n, "summary_index": 0, "delta": text}),
                 );
             }
-            // Responses has no place for Anthropic signatures or redacted thinking.
-            StreamPart::ReasoningSignature { .. } => {}
-            StreamPart::ReasoningOpaque { encrypted, id, .. } => {
-                let Some(encrypted) = encrypted else {
-                    return;
-                };
-                let n = self.reasoning(id.clone(), out);
+            // A signature completes the reasoning item; it is written (enveloped) in the item's
+            // `encrypted_content`.
+            StreamPart::ReasoningSignature { signature } => {
+                let n = self.reasoning(None, out);
                 if let Kind::Reasoning { reasoning, .. } = &mut self.items[n].kind {
-                    reasoning.encrypted = Some(encrypted.clone());
+                    reasoning.signature = Some(signature.clone());
                 }
-                // The encrypted content completes a reasoning item.
+                self.close_current(out);
+            }
+            StreamPart::ReasoningOpaque {
+                redacted,
+                encrypted,
+                id,
+            } => {
+                if redacted.is_none() && encrypted.is_none() {
+                    return;
+                }
+                let n = self.reasoning(encrypted.as_ref().and(id.clone()), out);
+                if let Kind::Reasoning { reasoning, .. } = &mut self.items[n].kind {
+                    reasoning.encrypted.clone_from(encrypted);
+                    reasoning.redacted.clone_from(redacted);
+                }
+                // The opaque content completes a reasoning item.
                 self.close_current(out);
             }
             StreamPart::ToolCallStart {
-                index, id, name, ..
+                index,
+                id,
+                name,
+                signature,
             } => {
                 if !self.tools.contains_key(index) {
-                    self.tool_call_start(*index, id, name, out);
+                    self.tool_call_start(*index, id, name, signature.as_ref(), out);
                 }
             }
             StreamPart::ToolCallDelta { index, arguments } => {
                 let n = match self.tools.get(index) {
                     Some(n) => *n,
-                    None => self.tool_call_start(*index, &format!("call_{index}"), "", out),
+                    None => self.tool_call_start(*index, &format!("call_{index}"), "", None, out),
                 };
                 if let Kind::FunctionCall { call } = &mut self.items[n].kind {
                     call.arguments.push_str(arguments);

@@ -158,7 +158,10 @@ fn requests_from_other_protocols_encode() {
                     // Anthropic thinking cannot be replayed to OpenAI.
                     ContentPart::Reasoning(Reasoning {
                         text: "hmm".into(),
-                        signature: Some("sig".into()),
+                        signature: Some(bitrouter_core::Signature::new(
+                            Protocol::AnthropicMessages,
+                            "sig",
+                        )),
                         ..Reasoning::default()
                     }),
                     text("hello"),
