@@ -39,6 +39,7 @@ fn chain(r: &CatalogRouter, model: &str) -> Result<Vec<String>, RouteError> {
         inbound: Protocol::OpenaiChat,
         stream: false,
         headers: &headers,
+        shape: Default::default(),
     };
     r.route(&req).map(|p| {
         p.steps
@@ -140,6 +141,7 @@ fn a_client_reaches_a_second_protocol_of_the_same_upstream_untranslated() {
             inbound,
             stream: false,
             headers: &headers,
+            shape: Default::default(),
         };
         r.route(&req).unwrap().steps[0].target.protocol
     };
