@@ -36,7 +36,7 @@ pub enum GatewayError {
     #[error(transparent)]
     Route(#[from] RouteError),
     /// The only target, or a target whose error is final, failed.
-    #[error("provider `{provider}`: {error}")]
+    #[error("provider `{provider}`: {}", describe_provider_error(error))]
     Upstream {
         /// The provider that failed.
         provider: Arc<str>,
@@ -96,8 +96,8 @@ fn describe_provider_error(e: &ProviderError) -> String {
             protocol,
             ..
         } => match error_message(*protocol, body) {
-            Some(m) => format!("{status}: {m}"),
-            None => format!("{status}"),
+            Some(m) => format!("the upstream answered {status}: {m}"),
+            None => format!("the upstream answered {status}"),
         },
         other => other.to_string(),
     }

@@ -74,8 +74,8 @@ async fn when_every_target_fails_the_error_lists_each() {
     assert_eq!(reply.header("retry-after"), Some("3"));
     let msg = openai_error(&reply)["message"].as_str().unwrap().to_owned();
     assert!(
-        msg.contains("openai:gpt-4o-mini -> 500 Internal Server Error: openai broke")
-            && msg.contains("openrouter:openai/gpt-4o-mini -> 429 Too Many Requests: slow down"),
+        msg.contains("openai:gpt-4o-mini -> the upstream answered 500 Internal Server Error: openai broke")
+            && msg.contains("openrouter:openai/gpt-4o-mini -> the upstream answered 429 Too Many Requests: slow down"),
         "{msg}"
     );
 }

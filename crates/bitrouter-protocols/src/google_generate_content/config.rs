@@ -288,9 +288,10 @@ pub(super) fn encode_generation(req: &ChatRequest) -> Option<Value> {
         if let Some(budget) = budget {
             thinking.insert("thinkingBudget".into(), budget.into());
         }
-        if let Some(include) = r.include_thoughts {
-            thinking.insert("includeThoughts".into(), include.into());
-        }
+        // A client that asked for reasoning wants to see it unless it said otherwise;
+        // Gemini hides thoughts by default.
+        let include = r.include_thoughts.unwrap_or(budget != Some(0));
+        thinking.insert("includeThoughts".into(), include.into());
         if !thinking.is_empty() {
             put("thinkingConfig", Some(Value::Object(thinking)));
         }

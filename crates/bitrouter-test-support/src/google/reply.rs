@@ -78,7 +78,8 @@ fn call_parts(call: &Call, calls: &[(String, String)]) -> Vec<Value> {
         .map(|(position, (name, arguments))| {
             let mut part =
                 json!({"functionCall": {"name": name, "args": arguments_object(arguments)}});
-            if call.reasoning && position == 0 {
+            // Gemini 3 models think whatever the request says, and sign the first call.
+            if (call.reasoning || call.model.starts_with("gemini-3")) && position == 0 {
                 part["thoughtSignature"] = json!(signature(call.seq));
             }
             part
