@@ -11,7 +11,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
-use crate::{JsonArg, health, home};
+use crate::{JsonArg, health, home, settings};
 
 /// Set by `start` for the child: where to write the state file.
 const STATE_VAR: &str = "BITROUTER_DAEMON_STATE";
@@ -24,6 +24,9 @@ struct State {
     listen: SocketAddr,
     started_at: u64,
     log: Option<PathBuf>,
+    /// The configuration file named with `-c`, so that `reload` checks the same one.
+    #[serde(default)]
+    config: Option<PathBuf>,
 }
 
 /// The state file of a running daemon; removed when dropped, i.e. when the server returns.
@@ -32,7 +35,10 @@ pub struct PidFile(PathBuf);
 
 impl PidFile {
     /// Writes the state file when this process was started by `bitrouter start`.
-    pub fn write_if_daemon(listen: SocketAddr) -> Result<Option<PidFile>, String> {
+    pub fn write_if_daemon(
+        listen: SocketAddr,
+        config: Option<&Path>,
+    ) -> Result<Option<PidFile>, String> {
         let Some(path) = std::env::var_os(STATE_VAR).map(PathBuf::from) else {
             return Ok(None);
         };
@@ -43,6 +49,7 @@ impl PidFile {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
             log: home::log_file().ok(),
+            config: config.map(Path::to_path_buf),
         };
         let text = serde_json::to_string(&state).map_err(|e| e.to_string())?;
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -97,7 +104,19 @@ fn print(json: bool, value: serde_json::Value, text: &str) {
     }
 }
 
-pub fn start(listen: SocketAddr, json: bool) -> Result<ExitCode, String> {
+/// The listen address of the running daemon, if one runs.
+pub fn running_listen() -> Result<Option<SocketAddr>, String> {
+    Ok(running()?.map(|s| s.listen))
+}
+
+pub fn start(
+    config: Option<&Path>,
+    listen: Option<SocketAddr>,
+    json: bool,
+) -> Result<ExitCode, String> {
+    let listen = settings::listen(listen, config)?;
+    // Refuse a bad file here, with its errors, rather than in the daemon's log.
+    settings::load(config, listen)?;
     if let Some(state) = running()? {
         print(
             json,
@@ -121,8 +140,19 @@ pub fn start(listen: SocketAddr, json: bool) -> Result<ExitCode, String> {
         std::env::current_exe().map_err(|e| format!("cannot find the bitrouter binary: {e}"))?;
     let mut child = {
         use std::os::unix::process::CommandExt as _;
+        let mut args = vec![
+            "serve".to_owned(),
+            "--listen".to_owned(),
+            listen.to_string(),
+        ];
+        if let Some(path) = config {
+            let absolute =
+                std::fs::canonicalize(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            args.push("-c".to_owned());
+            args.push(absolute.display().to_string());
+        }
         Command::new(exe)
-            .args(["serve", "--listen", &listen.to_string()])
+            .args(&args)
             .env(STATE_VAR, &state_path)
             .stdin(Stdio::null())
             .stdout(log)
@@ -201,11 +231,50 @@ pub fn stop(timeout: u64, json: bool) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn restart(listen: SocketAddr, json: bool) -> Result<ExitCode, String> {
+pub fn restart(
+    config: Option<&Path>,
+    listen: Option<SocketAddr>,
+    json: bool,
+) -> Result<ExitCode, String> {
     if running()?.is_some() {
         stop(630, json)?;
     }
-    start(listen, json)
+    start(config, listen, json)
+}
+
+/// Checks the configuration file first (a bad one is refused here, with its errors), then
+/// asks the daemon to reload with SIGHUP and waits until it says it did.
+pub fn reload(config: Option<&Path>, json: JsonArg) -> Result<ExitCode, String> {
+    let Some(state) = running()? else {
+        return Err(
+            "BitRouter is not running: nothing to reload (start it with `bitrouter start`)".into(),
+        );
+    };
+    let config = config.map(Path::to_path_buf).or(state.config.clone());
+    settings::load(config.as_deref(), state.listen)?;
+    let before = health::get(state.listen, Duration::from_secs(2))
+        .and_then(|h| h["reloads"].as_u64())
+        .unwrap_or(0);
+    let pid = Pid::from_raw(i32::try_from(state.pid).map_err(|e| e.to_string())?);
+    kill(pid, Signal::SIGHUP).map_err(|e| format!("cannot signal pid {}: {e}", state.pid))?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let now =
+            health::get(state.listen, Duration::from_secs(2)).and_then(|h| h["reloads"].as_u64());
+        if now.is_some_and(|n| n > before) {
+            print(
+                json.json,
+                serde_json::json!({"reloaded": true, "pid": state.pid, "reloads": now}),
+                &format!("BitRouter (pid {}) reloaded its configuration", state.pid),
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(format!(
+        "BitRouter (pid {}) did not confirm the reload; see its log",
+        state.pid
+    ))
 }
 
 pub fn status(json: JsonArg) -> Result<ExitCode, String> {

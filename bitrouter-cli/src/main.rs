@@ -1,12 +1,16 @@
 //! The `bitrouter` binary: parses arguments and calls into the server crate.
 #![expect(clippy::print_stdout, reason = "a CLI prints its results on stdout")]
 
+mod config_cmd;
 mod daemon;
 mod health;
 mod home;
 mod route;
+mod serve;
+mod settings;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -15,13 +19,18 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "bitrouter", version, about, propagate_version = true)]
 struct Cli {
+    /// The configuration file (default: ./bitrouter.yaml, then $BITROUTER_HOME/bitrouter.yaml,
+    /// else zero-config from the environment).
+    #[arg(short = 'c', long = "config", global = true, env = "BITROUTER_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the proxy in the foreground (Ctrl-C or SIGTERM drains in-flight requests).
+    /// Run the proxy in the foreground (Ctrl-C or SIGTERM drains in-flight requests; SIGHUP
+    /// reloads the configuration).
     Serve(ListenArgs),
     /// Run the proxy in the background; returns once it answers.
     Start(ListenArgs),
@@ -31,20 +40,39 @@ enum Command {
     Restart(ListenArgs),
     /// Show whether the background proxy runs, where, and what it serves.
     Status(JsonArg),
-    /// Show how a model name resolves: provider, upstream model, protocol, and why.
+    /// Apply a changed configuration file to the running proxy without dropping requests.
+    Reload(JsonArg),
+    /// Show how a model name resolves: provider, upstream model, protocol, price, health, why.
     Route {
-        /// The model name, e.g. `gpt-4o-mini` or `openai:gpt-4o-mini`.
+        /// The model name, e.g. `gpt-4o-mini`, `openai:gpt-4o-mini` or a virtual model.
         model: String,
         #[command(flatten)]
         json: JsonArg,
     },
+    /// Write a commented bitrouter.yaml listing the providers found in the environment.
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check or describe the configuration file.
+    #[command(subcommand)]
+    Config(ConfigAction),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigAction {
+    /// Check the file: every problem with its line and a fix.
+    Validate(JsonArg),
+    /// Print the JSON schema of bitrouter.yaml.
+    Schema,
 }
 
 #[derive(Debug, clap::Args)]
 struct ListenArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = bitrouter_server::DEFAULT_LISTEN, env = "BITROUTER_LISTEN")]
-    listen: SocketAddr,
+    /// Address to listen on (default: server.listen from the file, else 127.0.0.1:4356).
+    #[arg(long, env = "BITROUTER_LISTEN")]
+    listen: Option<SocketAddr>,
     #[command(flatten)]
     json: JsonArg,
 }
@@ -67,13 +95,18 @@ struct JsonArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let config = cli.config.as_deref();
     let result = match cli.command {
-        Command::Serve(args) => serve(args.listen),
-        Command::Start(args) => daemon::start(args.listen, args.json.json),
+        Command::Serve(args) => serve::run(config, args.listen),
+        Command::Start(args) => daemon::start(config, args.listen, args.json.json),
         Command::Stop(args) => daemon::stop(args.timeout, args.json.json),
-        Command::Restart(args) => daemon::restart(args.listen, args.json.json),
+        Command::Restart(args) => daemon::restart(config, args.listen, args.json.json),
         Command::Status(args) => daemon::status(args),
-        Command::Route { model, json } => route::route(&model, json.json),
+        Command::Reload(args) => daemon::reload(config, args),
+        Command::Route { model, json } => route::route(config, &model, json.json),
+        Command::Init { force } => config_cmd::init(config, force),
+        Command::Config(ConfigAction::Validate(args)) => config_cmd::validate(config, args.json),
+        Command::Config(ConfigAction::Schema) => config_cmd::schema(),
     };
     match result {
         Ok(code) => code,
@@ -82,34 +115,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn serve(listen: SocketAddr) -> Result<ExitCode, String> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async {
-        let config = bitrouter_server::ServerConfig { listen, ..Default::default() };
-        let gateway = bitrouter_server::Gateway::from_env(config, &|k| std::env::var(k).ok())
-            .map_err(|e| e.to_string())?;
-        if gateway.info().providers.is_empty() {
-            tracing::warn!(
-                "no provider is active: export OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENROUTER_API_KEY"
-            );
-        } else {
-            tracing::info!(providers = ?gateway.info().providers, "providers active");
-        }
-        let server = gateway.bind().await.map_err(|e| e.to_string())?;
-        let _pid = daemon::PidFile::write_if_daemon(server.local_addr())?;
-        server.run(bitrouter_server::shutdown_signal()).await;
-        Ok(ExitCode::SUCCESS)
-    })
 }

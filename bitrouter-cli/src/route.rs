@@ -1,68 +1,88 @@
-//! `bitrouter route <model>`: how a model name resolves with the current environment.
+//! `bitrouter route <model>`: how a model name resolves. Asks the running daemon when there is
+//! one (it knows which accounts rest and which circuits are open), else works it out from the
+//! configuration and the environment.
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use bitrouter_core::{Protocol, RouteRequest, Router};
-use bitrouter_providers::from_env;
-use bitrouter_server::catalog_router;
+use serde_json::Value;
 
-pub fn route(model: &str, json: bool) -> Result<ExitCode, String> {
-    let settings = from_env(&|k| std::env::var(k).ok());
-    let router = catalog_router(&settings);
-    let headers = http::HeaderMap::new();
-    let request = RouteRequest {
-        model,
-        inbound: Protocol::OpenaiChat,
-        stream: false,
-        headers: &headers,
-        shape: Default::default(),
-    };
-    let plan = match router.route(&request) {
-        Ok(plan) => plan,
-        Err(e) if json => {
-            println!(
-                "{}",
-                serde_json::json!({"requested": model, "error": e.to_string(), "active_providers": router.active_providers()})
+use crate::{daemon, health, settings};
+
+pub fn route(config: Option<&Path>, model: &str, json: bool) -> Result<ExitCode, String> {
+    let (value, source) = match daemon::running_listen()? {
+        Some(listen) => {
+            let path = format!(
+                "/bitrouter/route?model={}",
+                model.replace(':', "%3A").replace('/', "%2F")
             );
-            return Ok(ExitCode::FAILURE);
+            match health::get_path(listen, &path, Duration::from_secs(2)) {
+                Some(v) => (v, format!("from the running daemon on {listen}")),
+                None => local(config, model)?,
+            }
         }
-        Err(e) => return Err(e.to_string()),
+        None => local(config, model)?,
     };
-    let steps: Vec<serde_json::Value> = plan
-        .steps
-        .iter()
-        .map(|step| {
-            let s = settings.iter().find(|s| s.id == step.target.provider);
-            serde_json::json!({
-                "provider": step.target.provider,
-                "model": step.target.model,
-                "protocol": step.target.protocol,
-                "api_base": s.map(|s| s.api_base.clone()),
-                "credentials": s.map(|s| s.source.clone()),
-                "reason": step.reason,
-            })
-        })
-        .collect();
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"requested": plan.requested, "steps": steps})
-        );
-        return Ok(ExitCode::SUCCESS);
+        println!("{value}");
+        return Ok(if value.get("error").is_some() {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        });
     }
-    println!("{}", plan.requested);
-    for (i, step) in steps.iter().enumerate() {
+    if let Some(err) = value.get("error").and_then(Value::as_str) {
+        return Err(err.to_owned());
+    }
+    println!(
+        "{} ({source})",
+        value["requested"].as_str().unwrap_or(model)
+    );
+    for (i, step) in value["steps"].as_array().into_iter().flatten().enumerate() {
+        let s = |k: &str| step[k].as_str().unwrap_or("?").to_owned();
         let role = if i == 0 { "first" } else { "fallback" };
         println!(
-            "  {}. [{role}] {}:{} via {} at {}\n     why: {}\n     credentials: {}",
+            "  {}. [{role}] {}:{} via {} at {}",
             i + 1,
-            step["provider"].as_str().unwrap_or_default(),
-            step["model"].as_str().unwrap_or_default(),
-            step["protocol"].as_str().unwrap_or_default(),
-            step["api_base"].as_str().unwrap_or("?"),
-            step["reason"].as_str().unwrap_or_default(),
-            step["credentials"].as_str().unwrap_or("?"),
+            s("provider"),
+            s("model"),
+            s("protocol"),
+            s("api_base")
         );
+        println!("     why: {}", s("reason"));
+        println!("     credentials: {}", s("credentials"));
+        let health = &step["health"];
+        let circuit = health["circuit"].as_str().unwrap_or("closed");
+        match health["open_for_secs"].as_u64() {
+            Some(secs) => println!("     circuit: {circuit} for {secs} s more"),
+            None => println!("     circuit: {circuit}"),
+        }
+        for a in step["accounts"].as_array().into_iter().flatten() {
+            if let Some(secs) = a["cooling_down_secs"].as_u64() {
+                println!(
+                    "     account {}: resting for {secs} s",
+                    a["name"].as_str().unwrap_or("?")
+                );
+            }
+        }
+        if let Some(p) = step["price_per_million"].as_object() {
+            println!(
+                "     price per million tokens: input ${} / cached ${} / output ${}",
+                p["input"], p["cached_input"], p["output"]
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn local(config: Option<&Path>, model: &str) -> Result<(Value, String), String> {
+    let listen = settings::listen(None, config)?;
+    let file = settings::load(config, listen)?;
+    let gateway = settings::gateway(file.as_ref(), listen)?;
+    let source = match &file {
+        Some(f) => format!("from {} and the environment", f.path.display()),
+        None => "zero-config from the environment".to_owned(),
+    };
+    Ok((bitrouter_server::explain_route(&gateway, model), source))
 }

@@ -198,6 +198,14 @@ pub enum RouteError {
         /// The providers that are active.
         active: Vec<String>,
     },
+    /// Every target of a virtual model would cost more than its cap for this request.
+    #[error("{message}")]
+    OverCostCap {
+        /// The virtual model.
+        model: String,
+        /// What the cap is, what the cheapest target would cost, and what to do.
+        message: String,
+    },
     /// The request named no model.
     #[error("the request names no model: set the `model` field, e.g. \"openai:gpt-4o-mini\"")]
     MissingModel,

@@ -147,6 +147,10 @@ fn add_headers(
     } else {
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
     }
+    // A local server without keys (Ollama, LM Studio) gets no credentials at all.
+    if api_key.is_empty() {
+        return extra(headers, settings, protocol, value);
+    }
     match settings.auth {
         AuthStyle::Bearer => {
             let mut v = value(&format!("Bearer {api_key}"))?;
@@ -164,6 +168,16 @@ fn add_headers(
             headers.insert(HeaderName::from_static("x-goog-api-key"), v);
         }
     }
+    extra(headers, settings, protocol, value)
+}
+
+/// The protocol's fixed headers and the provider's configured ones.
+fn extra(
+    headers: &mut HeaderMap,
+    settings: &ProviderSettings,
+    protocol: Protocol,
+    value: impl Fn(&str) -> Result<HeaderValue, ProviderError>,
+) -> Result<(), ProviderError> {
     if protocol == Protocol::AnthropicMessages && !headers.contains_key("anthropic-version") {
         headers.insert(
             HeaderName::from_static("anthropic-version"),

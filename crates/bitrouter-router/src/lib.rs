@@ -24,7 +24,9 @@
 mod catalog;
 mod catalog_router;
 mod health;
+mod policy;
 
 pub use catalog::{Vendor, vendor_of, well_known_models};
 pub use catalog_router::{CatalogRouter, ProviderEntry, ProviderRole};
 pub use health::{Admission, BreakerSettings, HealthBook, HealthStatus};
+pub use policy::{ASSUMED_OUTPUT_TOKENS, PolicyRouter};

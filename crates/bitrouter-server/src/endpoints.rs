@@ -18,9 +18,10 @@ use crate::call::ModelCall;
 use crate::error::GatewayError;
 use crate::gateway::{CallService, GatewayInfo};
 use crate::layers::dispatch::HOP_HEADER;
+use crate::live::LiveGateway;
 use crate::relay::StreamOutcome;
 use crate::reply::{self, ClientSide};
-use crate::{count_tokens, listing};
+use crate::{count_tokens, explain, listing};
 
 /// The header carrying BitRouter's request id.
 pub const REQUEST_ID_HEADER: &str = "x-bitrouter-request-id";
@@ -35,6 +36,8 @@ pub(crate) enum Endpoint {
     GoogleModels,
     /// `POST /v1/messages/count_tokens`.
     CountTokens,
+    /// `GET /bitrouter/route?model=…`: how a model resolves, with health and accounts.
+    Route,
     /// A model call.
     Model(Route),
     NotFound,
@@ -79,6 +82,7 @@ pub(crate) fn classify(path: &str, query: Option<&str>) -> Endpoint {
     }
     match strip_version(path) {
         "/health" | "/healthz" => Endpoint::Health,
+        "/bitrouter/route" => Endpoint::Route,
         "/models" => Endpoint::Models,
         "/chat/completions" => Endpoint::Model(Route::body(Protocol::OpenaiChat)),
         "/responses" => Endpoint::Model(Route::body(Protocol::OpenaiResponses)),
@@ -154,11 +158,10 @@ pub(crate) fn protocol_for_path(path: &str) -> Protocol {
     }
 }
 
-/// Answers HTTP requests; model calls go to the call segment.
+/// Answers HTTP requests; model calls go to the call segment of the gateway in force.
 #[derive(Clone)]
 pub struct Endpoints {
-    call: CallService,
-    info: Arc<GatewayInfo>,
+    live: Arc<LiveGateway>,
 }
 
 impl std::fmt::Debug for Endpoints {
@@ -168,9 +171,9 @@ impl std::fmt::Debug for Endpoints {
 }
 
 impl Endpoints {
-    /// Endpoints over a call segment.
-    pub fn new(call: CallService, info: Arc<GatewayInfo>) -> Self {
-        Self { call, info }
+    /// Endpoints over a (reloadable) gateway.
+    pub fn new(live: Arc<LiveGateway>) -> Self {
+        Self { live }
     }
 }
 
@@ -190,13 +193,16 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let call = self.call.clone();
-        let info = self.info.clone();
+        let live = self.live.clone();
         Box::pin(async move {
+            let active = live.current();
+            let info = active.info().clone();
+            let call = active.call.clone();
             let path = req.uri().path().to_owned();
             let endpoint = classify(&path, req.uri().query());
             let res = match (endpoint, req.method()) {
-                (Endpoint::Health, &Method::GET) => json(StatusCode::OK, info.health_json()),
+                (Endpoint::Health, &Method::GET) => json(StatusCode::OK, info.health_json(live.reloads())),
+                (Endpoint::Route, &Method::GET) => explain::answer(&active.gateway, req.uri().query()),
                 (Endpoint::Models, &Method::GET) if req.headers().contains_key("anthropic-version") => {
                     json(StatusCode::OK, listing::anthropic(&info.models))
                 }

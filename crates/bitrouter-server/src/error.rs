@@ -110,7 +110,9 @@ impl GatewayError {
             GatewayError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             GatewayError::NotFound { .. } => StatusCode::NOT_FOUND,
             GatewayError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            GatewayError::Route(RouteError::MissingModel) => StatusCode::BAD_REQUEST,
+            GatewayError::Route(RouteError::MissingModel | RouteError::OverCostCap { .. }) => {
+                StatusCode::BAD_REQUEST
+            }
             GatewayError::Route(_) => StatusCode::NOT_FOUND,
             GatewayError::Upstream { error, .. } => error.status(),
             GatewayError::AllFailed { attempts } => attempts
@@ -144,6 +146,7 @@ impl GatewayError {
 
     fn code(&self) -> Option<&'static str> {
         match self {
+            GatewayError::Route(RouteError::OverCostCap { .. }) => Some("over_cost_cap"),
             GatewayError::Route(_) => Some("model_not_found"),
             GatewayError::PayloadTooLarge { .. } => Some("request_too_large"),
             GatewayError::Blocked { .. } => Some("guardrail_blocked"),

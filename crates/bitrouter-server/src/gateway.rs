@@ -1,18 +1,15 @@
 //! [`Gateway`]: the assembled proxy — providers, router, guardrails and the two stack
-//! segments — and zero-config assembly from the environment.
+//! segments. Assembly from the environment and the config file is in `assemble.rs`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use bitrouter_config::pricing::PriceTable;
 use bitrouter_core::{Guardrail, Provider, Router};
-use bitrouter_providers::{
-    BUILTINS, HttpProvider, ProviderSettings, RESERVED_IDS, UpstreamClient, from_env,
-};
-use bitrouter_router::{
-    CatalogRouter, HealthBook, ProviderEntry, ProviderRole, Vendor, well_known_models,
-};
+use bitrouter_providers::HttpProvider;
+use bitrouter_router::HealthBook;
 use serde_json::json;
 use tower::util::BoxCloneSyncService;
 
@@ -52,8 +49,9 @@ pub struct GatewayInfo {
 }
 
 impl GatewayInfo {
-    pub(crate) fn health_json(&self) -> Vec<u8> {
+    pub(crate) fn health_json(&self, reloads: u64) -> Vec<u8> {
         json!({
+            "reloads": reloads,
             "status": "ok",
             "version": env!("CARGO_PKG_VERSION"),
             "pid": std::process::id(),
@@ -83,6 +81,9 @@ pub enum StartError {
         /// Where BitRouter listens.
         listen: SocketAddr,
     },
+    /// The configuration cannot be used.
+    #[error("{0}")]
+    Config(String),
     /// The address could not be bound.
     #[error(
         "cannot listen on {addr}: {source}. Is another BitRouter running? Try `bitrouter status`, or pass --listen"
@@ -103,6 +104,8 @@ pub struct Gateway {
     pub(crate) providers: Arc<ProviderMap>,
     pub(crate) guardrails: Vec<Arc<dyn Guardrail>>,
     pub(crate) health: HealthBook,
+    pub(crate) http_providers: Vec<Arc<HttpProvider>>,
+    pub(crate) prices: PriceTable,
     pub(crate) info: Arc<GatewayInfo>,
 }
 
@@ -142,32 +145,59 @@ impl Gateway {
             providers: Arc::new(map),
             guardrails: Vec::new(),
             health,
+            http_providers: Vec::new(),
+            prices: PriceTable::builtin(),
             info: Arc::new(info),
         }
-    }
-
-    /// Zero-config: every built-in provider whose key is in the environment, routed by the
-    /// catalog. `env` reads a variable (the process environment in the binary).
-    pub fn from_env(
-        config: ServerConfig,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Self, StartError> {
-        let settings = from_env(env);
-        check_loops(&settings, config.listen)?;
-        let router = catalog_router(&settings);
-        let models = listings(router.providers());
-        let client = UpstreamClient::new(config.timeouts);
-        let providers: Vec<Arc<dyn Provider>> = settings
-            .into_iter()
-            .map(|s| Arc::new(HttpProvider::new(s, client.clone())) as Arc<dyn Provider>)
-            .collect();
-        Ok(Self::new(config, Arc::new(router), providers, models))
     }
 
     /// Adds a guardrail, applied after those added before it.
     pub fn with_guardrail(mut self, guardrail: Arc<dyn Guardrail>) -> Self {
         self.guardrails.push(guardrail);
         self
+    }
+
+    /// Every part, with a health book shared by the routing layer and (for the fastest
+    /// strategy) the router, and the HTTP providers whose accounts `route` reports.
+    pub(crate) fn assemble(
+        config: ServerConfig,
+        router: Arc<dyn Router>,
+        providers: Vec<Arc<dyn Provider>>,
+        models: Vec<ModelListing>,
+        health: HealthBook,
+        http_providers: Vec<Arc<HttpProvider>>,
+        prices: PriceTable,
+    ) -> Self {
+        let mut gw = Self::new(config, router, providers, models);
+        gw.health = health;
+        gw.http_providers = http_providers;
+        gw.prices = prices;
+        gw
+    }
+
+    /// Prices: the catalog with the config file's overrides.
+    pub fn prices(&self) -> &PriceTable {
+        &self.prices
+    }
+
+    /// This gateway with `previous`'s instance id, start time and listen address, so that a
+    /// reload keeps the process's identity.
+    pub(crate) fn inherit_identity(mut self, previous: &GatewayInfo) -> Self {
+        let info = GatewayInfo {
+            instance_id: previous.instance_id.clone(),
+            started: previous.started,
+            listen: previous.listen.clone(),
+            providers: self.info.providers.clone(),
+            models: self.info.models.clone(),
+            body_limit: self.info.body_limit,
+        };
+        self.info = Arc::new(info);
+        self
+    }
+
+    /// The HTTP providers, for their account status.
+    pub fn http_providers(&self) -> &[Arc<HttpProvider>] {
+        &self.http_providers
     }
 
     /// The router.
@@ -193,136 +223,5 @@ impl Gateway {
     /// The call segment: auth, guardrails, routing with fallback, dispatch.
     pub fn call_service(&self) -> CallService {
         stack::call_segment(self)
-    }
-}
-
-/// The router zero-config builds for these providers.
-pub fn catalog_router(settings: &[ProviderSettings]) -> CatalogRouter {
-    let entries = settings
-        .iter()
-        .map(|s| {
-            let role = match s.builtin {
-                Some(b) if b.aggregator => ProviderRole::Aggregator,
-                Some(b) => match Vendor::ALL.into_iter().find(|v| v.provider_id() == b.id) {
-                    Some(v) => ProviderRole::Vendor(v),
-                    None => ProviderRole::Listed(Vec::new()),
-                },
-                None => ProviderRole::Listed(Vec::new()),
-            };
-            ProviderEntry {
-                id: s.id.clone(),
-                protocol: s.protocol,
-                more_protocols: s
-                    .builtin
-                    .map(|b| b.more_protocols.to_vec())
-                    .unwrap_or_default(),
-                role,
-            }
-        })
-        .collect();
-    let active: Vec<&str> = settings.iter().map(|s| s.id.as_ref()).collect();
-    let inactive = BUILTINS
-        .iter()
-        .map(|b| b.id)
-        .chain(RESERVED_IDS.iter().copied())
-        .filter(|id| !active.contains(id))
-        .map(str::to_owned);
-    CatalogRouter::new(entries).with_known_inactive(inactive)
-}
-
-fn listings(providers: &[ProviderEntry]) -> Vec<ModelListing> {
-    let mut out = Vec::new();
-    for p in providers {
-        match &p.role {
-            ProviderRole::Vendor(v) => {
-                for m in well_known_models(*v) {
-                    out.push(ModelListing {
-                        id: (*m).to_owned(),
-                        owned_by: p.id.to_string(),
-                    });
-                    out.push(ModelListing {
-                        id: format!("{}:{m}", p.id),
-                        owned_by: p.id.to_string(),
-                    });
-                }
-            }
-            ProviderRole::Aggregator => {
-                for v in Vendor::ALL {
-                    for m in well_known_models(v) {
-                        out.push(ModelListing {
-                            id: format!("{}:{}/{m}", p.id, v.slug()),
-                            owned_by: p.id.to_string(),
-                        });
-                    }
-                }
-            }
-            ProviderRole::Listed(models) => {
-                for m in models {
-                    out.push(ModelListing {
-                        id: format!("{}:{m}", p.id),
-                        owned_by: p.id.to_string(),
-                    });
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Refuses providers whose base URL is this server's own address.
-pub fn check_loops(settings: &[ProviderSettings], listen: SocketAddr) -> Result<(), StartError> {
-    for s in settings {
-        if points_at(&s.api_base, listen) {
-            return Err(StartError::Loop {
-                provider: s.id.to_string(),
-                api_base: s.api_base.clone(),
-                listen,
-            });
-        }
-    }
-    Ok(())
-}
-
-fn points_at(api_base: &str, listen: SocketAddr) -> bool {
-    let Ok(uri) = api_base.parse::<http::Uri>() else {
-        return false;
-    };
-    let Some(host) = uri.host() else { return false };
-    let port = uri
-        .port_u16()
-        .unwrap_or(if uri.scheme_str() == Some("https") {
-            443
-        } else {
-            80
-        });
-    if port != listen.port() {
-        return false;
-    }
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let is_local = host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
-    let listen_ip = listen.ip();
-    is_local && (listen_ip.is_loopback() || listen_ip.is_unspecified())
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip == listen_ip)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loop_detection_by_address() {
-        let listen: SocketAddr = "127.0.0.1:4356".parse().unwrap();
-        assert!(points_at("http://localhost:4356/v1", listen));
-        assert!(points_at("http://127.0.0.1:4356", listen));
-        assert!(points_at("http://[::1]:4356/v1", listen));
-        assert!(!points_at("http://127.0.0.1:9000/v1", listen));
-        assert!(!points_at("https://api.openai.com/v1", listen));
-        let any: SocketAddr = "0.0.0.0:4356".parse().unwrap();
-        assert!(points_at("http://127.0.0.1:4356/v1", any));
     }
 }

@@ -10,29 +10,33 @@
 //! providers and a router. [`Gateway::bind`] then [`BoundServer::run`] serve it; the layers
 //! ([`layers`]) and [`Gateway::call_service`] can be composed into other stacks.
 
+mod assemble;
 mod body;
 mod call;
 mod config;
 mod count_tokens;
 mod endpoints;
 mod error;
+mod explain;
 mod gateway;
 pub mod layers;
 mod listing;
+mod live;
 mod relay;
 mod reply;
 mod serve;
 mod shape;
 mod stack;
 
+pub use assemble::{catalog_router, check_loops};
 pub use body::Body;
 pub use call::{CallReply, FailedAttempt, ModelCall, StreamGuards, TargetedCall};
 pub use config::{DEFAULT_LISTEN, ServerConfig};
 pub use endpoints::{Endpoints, REQUEST_ID_HEADER};
 pub use error::GatewayError;
-pub use gateway::{
-    CallService, Gateway, GatewayInfo, ModelListing, StartError, catalog_router, check_loops,
-};
+pub use explain::explain_route;
+pub use gateway::{CallService, Gateway, GatewayInfo, ModelListing, StartError};
+pub use live::{Active, LiveGateway};
 pub use relay::StreamOutcome;
 pub use reply::{ATTEMPTS_HEADER, MODEL_HEADER, PROVIDER_HEADER};
 pub use serve::{BoundServer, shutdown_signal};

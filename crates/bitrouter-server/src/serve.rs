@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -11,6 +12,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::gateway::{Gateway, StartError};
+use crate::live::LiveGateway;
 use crate::stack::{HttpService, http_service};
 
 /// A gateway bound to its address, not yet serving.
@@ -20,6 +22,7 @@ pub struct BoundServer {
     service: HttpService,
     drain: Duration,
     addr: SocketAddr,
+    live: Arc<LiveGateway>,
 }
 
 impl Gateway {
@@ -33,16 +36,24 @@ impl Gateway {
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
         let _ = self.info.listen.set(addr);
+        let drain = self.config.drain_timeout;
+        let live = Arc::new(LiveGateway::new(self));
         Ok(BoundServer {
             listener,
-            service: http_service(&self),
-            drain: self.config.drain_timeout,
+            service: http_service(live.clone()),
+            live,
+            drain,
             addr,
         })
     }
 }
 
 impl BoundServer {
+    /// The gateway in force, to replace it on reload.
+    pub fn live(&self) -> Arc<LiveGateway> {
+        self.live.clone()
+    }
+
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
@@ -56,6 +67,7 @@ impl BoundServer {
             service,
             drain,
             addr,
+            ..
         } = self;
         let graceful = GracefulShutdown::new();
         let builder = auto::Builder::new(TokioExecutor::new());

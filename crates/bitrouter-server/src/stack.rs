@@ -6,6 +6,7 @@
 //! ```
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use http::{HeaderName, Request, Response};
 use tower::ServiceBuilder;
@@ -23,6 +24,7 @@ use crate::layers::body_limit::BodyLimitLayer;
 use crate::layers::dispatch::Dispatch;
 use crate::layers::guardrails::GuardrailLayer;
 use crate::layers::routing::RoutingLayer;
+use crate::live::LiveGateway;
 
 /// The HTTP segment, type-erased, ready for hyper.
 pub type HttpService =
@@ -53,9 +55,10 @@ pub(crate) fn call_segment(gw: &Gateway) -> CallService {
 }
 
 /// The HTTP segment around the call segment.
-pub fn http_service(gw: &Gateway) -> HttpService {
+pub fn http_service(live: Arc<LiveGateway>) -> HttpService {
     let header = HeaderName::from_static(REQUEST_ID_HEADER);
-    let endpoints = Endpoints::new(call_segment(gw), gw.info.clone());
+    let body_limit = live.current().gateway.config.body_limit;
+    let endpoints = Endpoints::new(live);
     let svc = ServiceBuilder::new()
         // The id exists before anything logs, and goes back on every response.
         .layer(SetRequestIdLayer::new(
@@ -65,7 +68,7 @@ pub fn http_service(gw: &Gateway) -> HttpService {
         .layer(PropagateRequestIdLayer::new(header))
         .layer(TraceLayer::new_for_http())
         // Oversized bodies are refused before they are read.
-        .layer(BodyLimitLayer::new(gw.config.body_limit))
+        .layer(BodyLimitLayer::new(body_limit))
         .service(endpoints);
     let svc = tower::ServiceExt::<Request<hyper::body::Incoming>>::map_response(
         svc,

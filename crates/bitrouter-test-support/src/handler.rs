@@ -33,7 +33,13 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> H
         query: parts.uri.query(),
         headers: &parts.headers,
     };
-    let authorized = shared.protocol.authorize(&head, &api_key);
+    let mut authorized = shared.protocol.authorize(&head, &api_key);
+    if authorized.is_err() {
+        let more = lock(&shared.more_api_keys).clone();
+        if more.iter().any(|k| shared.protocol.authorize(&head, k).is_ok()) {
+            authorized = Ok(());
+        }
+    }
     let answer = match route {
         Route::Unknown => Err(shared.protocol.not_found(&parts.method, parts.uri.path())),
         Route::Models => authorized.map(|()| shared.protocol.models()),

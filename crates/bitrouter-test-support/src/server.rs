@@ -51,6 +51,8 @@ pub struct FakeUpstreamBuilder {
 pub(crate) struct Shared {
     pub(crate) protocol: &'static dyn ProtocolFake,
     pub(crate) api_key: Mutex<Arc<str>>,
+    /// Further keys accepted besides `api_key` (several accounts of one provider).
+    pub(crate) more_api_keys: Mutex<Vec<Arc<str>>>,
     pub(crate) scripts: Mutex<ScriptQueue>,
     pub(crate) requests: Mutex<Vec<RecordedRequest>>,
     pub(crate) record: bool,
@@ -127,6 +129,7 @@ impl FakeUpstreamBuilder {
         let shared = Arc::new(Shared {
             protocol: self.protocol.fake(),
             api_key: Mutex::new(Arc::from(self.api_key)),
+            more_api_keys: Mutex::new(Vec::new()),
             scripts: Mutex::new(ScriptQueue::new()),
             requests: Mutex::new(Vec::new()),
             record: self.record,
@@ -156,6 +159,11 @@ impl FakeUpstream {
     /// Settings for a fake before it starts.
     pub fn builder() -> FakeUpstreamBuilder {
         FakeUpstreamBuilder::default()
+    }
+
+    /// Accept `key` as well as the main key, as an upstream does for several accounts.
+    pub fn also_accept_key(&self, key: impl Into<String>) {
+        lock(&self.shared.more_api_keys).push(Arc::from(key.into()));
     }
 
     /// Change the API key requests must carry, effective for the next request.
