@@ -36,7 +36,10 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> H
     let mut authorized = shared.protocol.authorize(&head, &api_key);
     if authorized.is_err() {
         let more = lock(&shared.more_api_keys).clone();
-        if more.iter().any(|k| shared.protocol.authorize(&head, k).is_ok()) {
+        if more
+            .iter()
+            .any(|k| shared.protocol.authorize(&head, k).is_ok())
+        {
             authorized = Ok(());
         }
     }
