@@ -167,3 +167,71 @@ async fn when_every_circuit_is_open_the_first_target_is_still_tried() {
     );
     assert_eq!(openai.request_count(), 2);
 }
+
+/// A gateway whose `openai` upstream is `openai_base` and whose `openrouter` is a fake, with
+/// a short first-byte timeout.
+async fn with_bases(openai_base: &str, openrouter: &FakeUpstream) -> TestGateway {
+    let b = openrouter.base_url();
+    gateway_with(
+        &[
+            ("OPENAI_API_KEY", DEFAULT_API_KEY),
+            ("BITROUTER_OPENAI_API_BASE", openai_base),
+            ("OPENROUTER_API_KEY", DEFAULT_API_KEY),
+            ("BITROUTER_OPENROUTER_API_BASE", &b),
+        ],
+        |c| c.timeouts.first_byte = std::time::Duration::from_millis(300),
+        Vec::new(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn every_trigger_falls_back() {
+    // Connection refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let openrouter = FakeUpstream::start().await.unwrap();
+    let gw = with_bases(&format!("http://127.0.0.1:{port}/v1"), &openrouter).await;
+    let reply = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini")).await;
+    assert_eq!(
+        reply.header("x-bitrouter-provider"),
+        Some("openrouter"),
+        "connect error"
+    );
+
+    let quota = r#"{"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the API."}}"#;
+    for (label, script) in [
+        ("timeout", Script::Hang),
+        (
+            "408",
+            Script::status(
+                408,
+                r#"{"error":{"message":"timeout","type":"timeout","param":null,"code":null}}"#,
+            ),
+        ),
+        ("quota", Script::status(400, quota)),
+        (
+            "insufficient_quota 429",
+            Script::status(
+                429,
+                r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#,
+            ),
+        ),
+    ] {
+        let openai = FakeUpstream::start().await.unwrap();
+        let openrouter = FakeUpstream::start().await.unwrap();
+        openai.push(script);
+        let gw = with_bases(&openai.base_url(), &openrouter).await;
+        let reply = post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{label}: {}", reply.text());
+        assert_eq!(
+            reply.header("x-bitrouter-provider"),
+            Some("openrouter"),
+            "{label}"
+        );
+        assert_eq!(openrouter.request_count(), 1, "{label}");
+    }
+}
