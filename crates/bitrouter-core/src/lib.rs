@@ -16,6 +16,7 @@ mod call;
 mod error;
 mod guardrail;
 mod message;
+mod outcome;
 mod protocol;
 mod provider;
 mod request;
@@ -32,6 +33,7 @@ pub use guardrail::{GuardContext, Guardrail, StreamGuard, Verdict};
 pub use message::{
     ContentPart, ImageSource, Message, Reasoning, Role, Signature, ToolCall, ToolResult,
 };
+pub use outcome::{CallOutcome, Outcome, OutcomeSink};
 pub use protocol::{Protocol, UnknownProtocol};
 pub use provider::Provider;
 pub use request::{

@@ -52,6 +52,8 @@ pub struct CallReply {
     pub failed: Vec<FailedAttempt>,
     /// Guards the stream must pass through on its way to the client.
     pub stream_guards: StreamGuards,
+    /// Time spent in providers, every attempt included (for a stream: until it began).
+    pub upstream_time: std::time::Duration,
 }
 
 /// The per-stream guardrail states attached to a reply.

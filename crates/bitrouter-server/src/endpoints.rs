@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use bitrouter_core::{Protocol, RequestBody, RouteError, WireBody};
 use bitrouter_protocols::{StreamOptions, peek_body};
 use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError};
 use tower::ServiceExt;
@@ -18,9 +19,10 @@ use crate::call::ModelCall;
 use crate::error::GatewayError;
 use crate::gateway::{CallService, GatewayInfo};
 use crate::layers::dispatch::HOP_HEADER;
-use crate::live::LiveGateway;
+use crate::live::{Active, LiveGateway};
 use crate::relay::StreamOutcome;
-use crate::reply::{self, ClientSide};
+use crate::reply::{self, COST_HEADER, ClientSide, OVERHEAD_HEADER};
+use crate::report::{ReplyFacts, Report};
 use crate::{count_tokens, explain, listing};
 
 /// The header carrying BitRouter's request id.
@@ -38,6 +40,8 @@ pub(crate) enum Endpoint {
     CountTokens,
     /// `GET /bitrouter/route?model=…`: how a model resolves, with health and accounts.
     Route,
+    /// `GET /metrics`: Prometheus text exposition.
+    Metrics,
     /// A model call.
     Model(Route),
     NotFound,
@@ -83,6 +87,7 @@ pub(crate) fn classify(path: &str, query: Option<&str>) -> Endpoint {
     match strip_version(path) {
         "/health" | "/healthz" => Endpoint::Health,
         "/bitrouter/route" => Endpoint::Route,
+        "/metrics" => Endpoint::Metrics,
         "/models" => Endpoint::Models,
         "/chat/completions" => Endpoint::Model(Route::body(Protocol::OpenaiChat)),
         "/responses" => Endpoint::Model(Route::body(Protocol::OpenaiResponses)),
@@ -209,7 +214,10 @@ where
                 (Endpoint::Models, &Method::GET) => json(StatusCode::OK, listing::openai(&info.models)),
                 (Endpoint::GoogleModels, &Method::GET) => json(StatusCode::OK, listing::google(&info.models)),
                 (Endpoint::CountTokens, &Method::POST) => count_tokens::answer(&info, req).await,
-                (Endpoint::Model(route), &Method::POST) => model_call(call, &info, route, req).await,
+                (Endpoint::Model(route), &Method::POST) => {
+                    model_call(&active, call, &info, route, req).await
+                }
+                (Endpoint::Metrics, &Method::GET) => metrics(&active),
                 (Endpoint::NotFound, _) => GatewayError::NotFound {
                     message: format!(
                         "no endpoint at `{path}`; BitRouter serves POST /v1/chat/completions, /v1/responses, \
@@ -232,6 +240,7 @@ where
 }
 
 async fn model_call<B>(
+    active: &Active,
     call: CallService,
     info: &GatewayInfo,
     route: Route,
@@ -243,47 +252,92 @@ where
 {
     let protocol = route.protocol;
     let json_array = route.json_array;
+    let received = std::time::Instant::now();
+    let mut report = Report {
+        observers: active.gateway.observers().clone(),
+        prices: active.gateway.prices.clone(),
+        request_id: req
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned(),
+        requested_model: String::new(),
+        inbound: protocol,
+        received,
+        streamed: false,
+        key_id: None,
+        user_id: None,
+    };
     let model_call = match prepare(info, route, req).await {
         Ok(c) => c,
-        Err(e) => return e.into_response(protocol),
+        Err(e) => {
+            report.failed(&e);
+            return e.into_response(protocol);
+        }
     };
-    let request_id = model_call.request_id.clone();
-    let model = model_call.model.clone();
-    let received = model_call.received;
+    report.requested_model = model_call.model.clone();
+    report.streamed = model_call.stream;
     let options = StreamOptions {
         include_usage: model_call.include_usage,
     };
-    match call.oneshot(model_call).await {
-        Ok(reply) => {
-            let provider = reply.target.provider.clone();
-            let upstream_model = reply.target.model.clone();
-            let log_id = request_id.clone();
-            let on_end = Box::new(move |outcome: StreamOutcome| {
-                tracing::info!(
-                    request_id = %log_id,
-                    provider = %provider,
-                    model = %upstream_model,
-                    completed = outcome.completed,
-                    input_tokens = outcome.usage.map(|u| u.input_tokens),
-                    output_tokens = outcome.usage.map(|u| u.output_tokens),
-                    error = outcome.error.as_deref(),
-                    elapsed_ms = received.elapsed().as_millis() as u64,
-                    "stream ended"
-                );
-            });
-            let client = ClientSide {
-                protocol,
-                options,
-                json_array,
-                on_end,
-            };
-            reply::render(reply, client).unwrap_or_else(|e| e.into_response(protocol))
+    let reply = match call.oneshot(model_call).await {
+        Ok(reply) => reply,
+        Err(e) => {
+            report.failed(&e);
+            return e.into_response(protocol);
+        }
+    };
+    let facts = ReplyFacts::of(&reply, received);
+    let streamed = matches!(reply.response, bitrouter_core::ProviderResponse::Stream(_));
+    let on_end = {
+        let (report, facts) = (report.clone(), facts.clone());
+        let guard = streamed.then(|| report.observers.metrics.stream_started());
+        Box::new(move |end: StreamOutcome| {
+            report.stream_ended(&facts, &end);
+            drop(guard);
+        })
+    };
+    let client = ClientSide {
+        protocol,
+        options,
+        json_array,
+        on_end,
+    };
+    match reply::render(reply, client) {
+        Ok(rendered) => {
+            let mut res = rendered.response;
+            let overhead = received.elapsed().saturating_sub(facts.upstream_time);
+            let h = res.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&format!("{:.3}", overhead.as_secs_f64() * 1000.0))
+            {
+                h.insert(HeaderName::from_static(OVERHEAD_HEADER), v);
+            }
+            if !streamed {
+                if let Some(cost) = report.cost(&facts.target, rendered.usage.as_ref()) {
+                    if let Ok(v) = HeaderValue::from_str(&format!("{cost:.8}")) {
+                        h.insert(HeaderName::from_static(COST_HEADER), v);
+                    }
+                }
+                report.complete(&facts, rendered.usage);
+            }
+            res
         }
         Err(e) => {
-            tracing::info!(request_id = %request_id, model = %model, error = %e, kind = e.label(), "call failed");
+            report.failed(&e);
             e.into_response(protocol)
         }
     }
+}
+
+fn metrics(active: &Active) -> Response<Body> {
+    let metrics = &active.gateway.observers().metrics;
+    let mut res = Response::new(crate::body::full(metrics.encode()));
+    res.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    res
 }
 
 /// Reads the body within the limit, or the error to answer with.

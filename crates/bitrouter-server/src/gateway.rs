@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bitrouter_config::pricing::PriceTable;
-use bitrouter_core::{Guardrail, Provider, Router};
+use bitrouter_core::{Guardrail, OutcomeSink, Provider, Router};
 use bitrouter_providers::HttpProvider;
 use bitrouter_router::HealthBook;
 use serde_json::json;
@@ -17,6 +17,7 @@ use crate::call::{CallReply, ModelCall};
 use crate::config::ServerConfig;
 use crate::error::GatewayError;
 use crate::layers::dispatch::ProviderMap;
+use crate::report::Observers;
 use crate::stack;
 
 /// The call segment, type-erased: `ModelCall` in, `CallReply` out.
@@ -105,7 +106,8 @@ pub struct Gateway {
     pub(crate) guardrails: Vec<Arc<dyn Guardrail>>,
     pub(crate) health: HealthBook,
     pub(crate) http_providers: Vec<Arc<HttpProvider>>,
-    pub(crate) prices: PriceTable,
+    pub(crate) prices: Arc<PriceTable>,
+    pub(crate) observers: Observers,
     pub(crate) info: Arc<GatewayInfo>,
 }
 
@@ -146,7 +148,8 @@ impl Gateway {
             guardrails: Vec::new(),
             health,
             http_providers: Vec::new(),
-            prices: PriceTable::builtin(),
+            prices: Arc::new(PriceTable::builtin()),
+            observers: Observers::default(),
             info: Arc::new(info),
         }
     }
@@ -171,8 +174,19 @@ impl Gateway {
         let mut gw = Self::new(config, router, providers, models);
         gw.health = health;
         gw.http_providers = http_providers;
-        gw.prices = prices;
+        gw.prices = Arc::new(prices);
         gw
+    }
+
+    /// Adds a sink for every call's outcome (the ledger); it is kept across reloads.
+    pub fn with_sink(mut self, sink: Arc<dyn OutcomeSink>) -> Self {
+        self.observers.sinks.push(sink);
+        self
+    }
+
+    /// The metrics and sinks calls are reported to.
+    pub fn observers(&self) -> &Observers {
+        &self.observers
     }
 
     /// Prices: the catalog with the config file's overrides.
@@ -182,7 +196,9 @@ impl Gateway {
 
     /// This gateway with `previous`'s instance id, start time and listen address, so that a
     /// reload keeps the process's identity.
-    pub(crate) fn inherit_identity(mut self, previous: &GatewayInfo) -> Self {
+    pub(crate) fn inherit_identity(mut self, previous_gateway: &Gateway) -> Self {
+        let previous = previous_gateway.info();
+        self.observers = previous_gateway.observers.clone();
         let info = GatewayInfo {
             instance_id: previous.instance_id.clone(),
             started: previous.started,

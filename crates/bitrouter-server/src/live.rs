@@ -54,7 +54,7 @@ impl LiveGateway {
     /// Puts `gateway` in force for the requests that arrive from now on.
     pub fn replace(&self, gateway: Gateway) {
         let old = self.current();
-        let gateway = gateway.inherit_identity(old.gateway.info());
+        let gateway = gateway.inherit_identity(&old.gateway);
         let call = gateway.call_service();
         let next = Arc::new(Active { gateway, call });
         match self.current.write() {

@@ -36,6 +36,8 @@ pub struct StreamOutcome {
     pub error: Option<String>,
     /// Time from the relay's start to the first chunk sent.
     pub first_chunk: Option<Duration>,
+    /// Time spent waiting for the upstream's next chunk.
+    pub upstream_wait: Duration,
 }
 
 /// Called once when the stream ends (or the client goes away).
@@ -149,7 +151,10 @@ pub fn passthrough(
 
         async fn next(&mut self) -> Option<Bytes> {
             while !self.done {
-                match self.upstream.next().await {
+                let waited = Instant::now();
+                let next = self.upstream.next().await;
+                self.end.outcome.upstream_wait += waited.elapsed();
+                match next {
                     Some(Ok(chunk)) => {
                         if self.sse.push(&chunk, &mut self.events).is_err() {
                             return Some(
@@ -340,7 +345,10 @@ pub fn translate(
         async fn next(&mut self) -> Option<Bytes> {
             let mut out = Vec::new();
             while !self.done && out.is_empty() {
-                match self.parts.next().await {
+                let waited = Instant::now();
+                let next = self.parts.next().await;
+                self.end.outcome.upstream_wait += waited.elapsed();
+                match next {
                     Some(Ok(part)) => match self.guard(Some(part)) {
                         Ok(parts) => self.emit(&parts, &mut out),
                         Err(reason) => self.block(&reason, &mut out),

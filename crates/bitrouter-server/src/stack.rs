@@ -8,6 +8,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use bitrouter_telemetry::InFlightLayer;
 use http::{HeaderName, Request, Response};
 use tower::ServiceBuilder;
 use tower::util::BoxCloneSyncService;
@@ -57,7 +58,9 @@ pub(crate) fn call_segment(gw: &Gateway) -> CallService {
 /// The HTTP segment around the call segment.
 pub fn http_service(live: Arc<LiveGateway>) -> HttpService {
     let header = HeaderName::from_static(REQUEST_ID_HEADER);
-    let body_limit = live.current().gateway.config.body_limit;
+    let current = live.current();
+    let body_limit = current.gateway.config.body_limit;
+    let metrics = current.gateway.observers().metrics.clone();
     let endpoints = Endpoints::new(live);
     let svc = ServiceBuilder::new()
         // The id exists before anything logs, and goes back on every response.
@@ -67,6 +70,8 @@ pub fn http_service(live: Arc<LiveGateway>) -> HttpService {
         ))
         .layer(PropagateRequestIdLayer::new(header))
         .layer(TraceLayer::new_for_http())
+        // In-flight counting covers everything after the id, errors included.
+        .layer(InFlightLayer::new(metrics))
         // Oversized bodies are refused before they are read.
         .layer(BodyLimitLayer::new(body_limit))
         .service(endpoints);

@@ -127,6 +127,7 @@ where
                 steps = kept;
             }
             let mut first = true;
+            let mut upstream_time = std::time::Duration::ZERO;
             let last = steps.len().saturating_sub(1);
             for (i, target) in steps.into_iter().enumerate() {
                 let attempt = TargetedCall {
@@ -143,6 +144,7 @@ where
                         Err(e) => Err(e),
                     }
                 };
+                upstream_time += started.elapsed();
                 match &result {
                     Err(e) if e.is_retryable() => health.record_failure(&target.provider),
                     // Any answer, even a refusal of the request, shows the provider is up.
@@ -155,6 +157,7 @@ where
                             response,
                             failed,
                             stream_guards: StreamGuards::default(),
+                            upstream_time,
                         });
                     }
                     Err(error) if error.is_retryable() && i < last => {
