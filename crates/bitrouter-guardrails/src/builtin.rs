@@ -106,7 +106,7 @@ const SECRETS: &[Pattern] = &[
     ),
     p(
         "secrets/private_key",
-        r"-----BEGIN[A-Z0-9 ]{0,24} PRIVATE KEY-----(?:[A-Za-z0-9+/=\r\n \t:,-]|\\[nr])*",
+        r"-----BEGIN[A-Z0-9 ]{0,24} PRIVATE KEY-----(?:[A-Za-z0-9+/=\r\n \t:,]|-[A-Za-z]|\\[nr])*",
         validate::any,
     ),
     p(
