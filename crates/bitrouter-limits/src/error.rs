@@ -162,6 +162,19 @@ impl LimitError {
     }
 }
 
+/// `limits.redis_url` could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "limits.redis_url `{url}` cannot be used: {reason}; write it as redis://host:6379/0 \
+     (redis://:password@host:6379/0 with a password)"
+)]
+pub struct InvalidRedisUrl {
+    /// The URL as configured.
+    pub url: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
 /// Seconds rounded up, at least 1: `Retry-After` takes whole seconds and 0 invites a hot loop.
 fn whole_secs(after: Duration) -> u64 {
     u64::try_from(after.as_millis().div_ceil(1000))

@@ -56,13 +56,15 @@ mod clock;
 mod error;
 mod limiter;
 mod memory;
+mod redis_limiter;
 mod reservation;
 mod rules;
 mod spec;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{Denied, Exceeded, FailureMode, LimitError};
+pub use error::{Denied, Exceeded, FailureMode, InvalidRedisUrl, LimitError};
 pub use limiter::Limiter;
 pub use memory::MemoryLimiter;
+pub use redis_limiter::{RedisLimiter, RedisLimiterConfig};
 pub use reservation::Reservation;
 pub use spec::{Actual, Budget, BudgetPeriod, Estimate, Limits, Subject, SubjectId, SubjectKind};

@@ -257,7 +257,7 @@ impl ReservationStore for MemoryStore {
         Ok(())
     }
 
-    fn release(&self, ticket: Ticket) {
+    fn release(self: Arc<Self>, ticket: Ticket) {
         self.finish(&ticket, None);
     }
 }

@@ -37,7 +37,7 @@ pub(crate) trait ReservationStore: Send + Sync + fmt::Debug {
     async fn settle(&self, ticket: Ticket, actual: Actual) -> Result<(), LimitError>;
     /// Ends the reservation without a cost (the call never finished). Called from `Drop`, so it
     /// must not block: a store that needs I/O spawns it.
-    fn release(&self, ticket: Ticket);
+    fn release(self: Arc<Self>, ticket: Ticket);
 }
 
 /// Admission of one call: it holds a concurrency slot and its estimated cost against every
