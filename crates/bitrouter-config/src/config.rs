@@ -40,6 +40,87 @@ pub struct Config {
     /// When a failing provider is taken out of rotation.
     #[serde(default)]
     pub circuit_breaker: CircuitBreaker,
+    /// Where keys and the request ledger are stored.
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    /// Whether calls need a virtual key.
+    #[serde(default)]
+    pub auth: AuthConfig,
+    /// Shared counters for budgets and rate limits across instances.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// OpenTelemetry export and metrics options.
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+    /// Rules that inspect, redact or block requests and answers.
+    #[serde(default)]
+    pub guardrails: bitrouter_guardrails::GuardrailsConfig,
+}
+
+/// The `database` section.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://…`, `postgres://…` or `mysql://…`; default `$BITROUTER_HOME/bitrouter.db`.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// The `auth` section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Refuse calls without a valid key even before any key exists (default: keys are
+    /// required as soon as one exists).
+    #[serde(default)]
+    pub require_key: bool,
+    /// How long a checked key is trusted before it is looked up again (default 5s): a
+    /// revocation takes effect within this time.
+    #[serde(default, deserialize_with = "opt_duration")]
+    pub key_cache_ttl: Option<Duration>,
+}
+
+/// What happens when the shared limits store (Redis) cannot be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureMode {
+    /// Refuse calls with 503 (the default: no spend escapes the limits).
+    #[default]
+    Closed,
+    /// Let calls through uncounted.
+    Open,
+}
+
+/// The `limits` section.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// A Redis URL for counters shared by every instance; in-process counters without it.
+    #[serde(default)]
+    pub redis_url: Option<String>,
+    /// What to do when Redis is down.
+    #[serde(default)]
+    pub failure_mode: FailureMode,
+}
+
+/// The `telemetry` section.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// OpenTelemetry export over OTLP/HTTP.
+    #[serde(default)]
+    pub otlp: Option<OtlpConfig>,
+}
+
+/// The `telemetry.otlp` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpConfig {
+    /// The collector's base URL, e.g. `http://127.0.0.1:4318` (`/v1/traces` is appended).
+    pub endpoint: String,
+    /// Record prompts and answers on spans (off by default: they may hold secrets).
+    #[serde(default)]
+    pub capture_content: bool,
 }
 
 /// The `server` section.

@@ -36,8 +36,9 @@ mod units;
 mod validate;
 
 pub use config::{
-    CircuitBreaker, Config, DEFAULT_BODY_LIMIT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_LISTEN, PriceConfig,
-    RouteRule, RouteStrategy, Routing, RuleMatch, ServerConfig, VirtualModel,
+    AuthConfig, CircuitBreaker, Config, DEFAULT_BODY_LIMIT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_LISTEN,
+    DatabaseConfig, FailureMode, LimitsConfig, OtlpConfig, PriceConfig, RouteRule, RouteStrategy,
+    Routing, RuleMatch, ServerConfig, TelemetryConfig, VirtualModel,
 };
 pub use error::{ConfigError, ErrorKind};
 pub use glob::ModelGlob;

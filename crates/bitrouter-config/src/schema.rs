@@ -102,7 +102,25 @@ pub fn json_schema() -> Value {
             "circuit_breaker": strict("When a failing provider is skipped.", json!({
                 "failures": { "type": "integer", "minimum": 1, "default": 5 },
                 "cooldown": duration("How long an open breaker skips the provider (default 30s).")
-            }))
+            })),
+            "database": strict("Where keys and the request ledger are stored.", json!({
+                "url": { "type": "string", "description": "sqlite://…, postgres://… or mysql://…; default $BITROUTER_HOME/bitrouter.db." }
+            })),
+            "auth": strict("Whether calls need a virtual key.", json!({
+                "require_key": { "type": "boolean", "default": false, "description": "Require a key even before any key exists." },
+                "key_cache_ttl": duration("How long a checked key is trusted before it is looked up again (default 5s).")
+            })),
+            "limits": strict("Shared counters for budgets and rate limits.", json!({
+                "redis_url": { "type": "string", "description": "Redis shared by every instance; in-process counters without it." },
+                "failure_mode": { "enum": ["closed", "open"], "default": "closed", "description": "When Redis is down: refuse (closed) or admit uncounted (open)." }
+            })),
+            "telemetry": strict("OpenTelemetry export.", json!({
+                "otlp": strict("OTLP/HTTP export of traces.", json!({
+                    "endpoint": { "type": "string", "format": "uri", "description": "Collector base URL, e.g. http://127.0.0.1:4318." },
+                    "capture_content": { "type": "boolean", "default": false, "description": "Record prompts and answers on spans." }
+                }))
+            })),
+            "guardrails": { "type": "array", "description": "Rules that inspect, redact or block (see docs/guardrails.md).", "items": { "type": "object" } }
         }),
     );
     if let Some(obj) = root.as_object_mut() {

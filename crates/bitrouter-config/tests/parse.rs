@@ -177,7 +177,7 @@ fn unknown_top_level_key_suggests_the_right_one() {
     assert_eq!(err.kind, ErrorKind::UnknownKey);
     assert_eq!(
         err.to_string(),
-        "b.yaml:1:1: unknown key `sever` at the top level: did you mean `server`?\n  hint: valid keys here: server, providers, models, routing, pricing, circuit_breaker"
+        "b.yaml:1:1: unknown key `sever` at the top level: did you mean `server`?\n  hint: valid keys here: server, providers, models, routing, pricing, circuit_breaker, database, auth, limits, telemetry, guardrails"
     );
 }
 

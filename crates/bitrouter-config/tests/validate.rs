@@ -222,7 +222,7 @@ fn schema_describes_the_sections() {
     let schema = json_schema();
     let props = schema["properties"].as_object().unwrap();
     let keys: Vec<&str> = props.keys().map(String::as_str).collect();
-    assert_eq!(keys.len(), 6);
+    assert_eq!(keys.len(), 11);
     assert_eq!(schema["additionalProperties"], false);
     assert_eq!(
         schema["properties"]["providers"]["additionalProperties"]["properties"]["protocol"]["enum"]
