@@ -84,6 +84,8 @@ async fn main() -> Result<(), tower::BoxError> {
         headers: http::HeaderMap::new(),
         received: Instant::now(),
         shape: Default::default(),
+        credential: None,
+        grant: Default::default(),
     };
     let reply = service.oneshot(call).await?;
     println!("served by {}:{}", reply.target.provider, reply.target.model);

@@ -112,6 +112,7 @@ pub fn running_listen() -> Result<Option<SocketAddr>, String> {
 pub fn start(
     config: Option<&Path>,
     listen: Option<SocketAddr>,
+    allow_open: bool,
     json: bool,
 ) -> Result<ExitCode, String> {
     let listen = settings::listen(listen, config)?;
@@ -145,6 +146,9 @@ pub fn start(
             "--listen".to_owned(),
             listen.to_string(),
         ];
+        if allow_open {
+            args.push("--allow-open".to_owned());
+        }
         if let Some(path) = config {
             let absolute =
                 std::fs::canonicalize(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -234,12 +238,13 @@ pub fn stop(timeout: u64, json: bool) -> Result<ExitCode, String> {
 pub fn restart(
     config: Option<&Path>,
     listen: Option<SocketAddr>,
+    allow_open: bool,
     json: bool,
 ) -> Result<ExitCode, String> {
     if running()?.is_some() {
         stop(630, json)?;
     }
-    start(config, listen, json)
+    start(config, listen, allow_open, json)
 }
 
 /// Checks the configuration file first (a bad one is refused here, with its errors), then

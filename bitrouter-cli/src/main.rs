@@ -7,6 +7,7 @@ mod health;
 mod home;
 mod route;
 mod serve;
+mod services;
 mod settings;
 
 use std::net::SocketAddr;
@@ -73,6 +74,9 @@ struct ListenArgs {
     /// Address to listen on (default: server.listen from the file, else 127.0.0.1:4356).
     #[arg(long, env = "BITROUTER_LISTEN")]
     listen: Option<SocketAddr>,
+    /// Listen on a non-loopback address even though no virtual key is required.
+    #[arg(long)]
+    allow_open: bool,
     #[command(flatten)]
     json: JsonArg,
 }
@@ -97,10 +101,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = cli.config.as_deref();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(config, args.listen),
-        Command::Start(args) => daemon::start(config, args.listen, args.json.json),
+        Command::Serve(args) => serve::run(config, args.listen, args.allow_open),
+        Command::Start(args) => daemon::start(config, args.listen, args.allow_open, args.json.json),
         Command::Stop(args) => daemon::stop(args.timeout, args.json.json),
-        Command::Restart(args) => daemon::restart(config, args.listen, args.json.json),
+        Command::Restart(args) => {
+            daemon::restart(config, args.listen, args.allow_open, args.json.json)
+        }
         Command::Status(args) => daemon::status(args),
         Command::Reload(args) => daemon::reload(config, args),
         Command::Route { model, json } => route::route(config, &model, json.json),

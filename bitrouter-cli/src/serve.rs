@@ -7,9 +7,13 @@ use std::sync::Arc;
 
 use bitrouter_server::LiveGateway;
 
-use crate::{daemon, settings};
+use crate::{daemon, services, settings};
 
-pub fn run(config: Option<&Path>, listen: Option<SocketAddr>) -> Result<ExitCode, String> {
+pub fn run(
+    config: Option<&Path>,
+    listen: Option<SocketAddr>,
+    allow_open: bool,
+) -> Result<ExitCode, String> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -37,14 +41,24 @@ pub fn run(config: Option<&Path>, listen: Option<SocketAddr>) -> Result<ExitCode
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let explicit = config.map(Path::to_path_buf);
     runtime.block_on(async move {
+        let services = services::start(file.as_ref()).await?;
+        let keys_required = services.keys.keys_required().await.map_err(|e| e.to_string())?;
+        if !listen.ip().is_loopback() && !allow_open && !keys_required {
+            return Err(format!(
+                "refusing to listen on {listen} without virtual keys: anyone who can reach it could spend your upstream credits. \
+                 Create a key (`bitrouter key create --user <id>`) or set auth.require_key: true; or pass --allow-open to accept the risk"
+            ));
+        }
+        let gateway = gateway.with_keys(services.keys.clone()).with_ledger(services.ledger.clone());
         let server = gateway.bind().await.map_err(|e| e.to_string())?;
         let _pid = daemon::PidFile::write_if_daemon(server.local_addr(), explicit.as_deref())?;
-        tokio::spawn(reload_on_hangup(
-            server.live(),
-            explicit,
-            server.local_addr(),
-        ));
+        tokio::spawn(reload_on_hangup(server.live(), explicit, server.local_addr()));
         server.run(bitrouter_server::shutdown_signal()).await;
+        // Every answered call has its ledger row queued: write them before exiting.
+        if let Err(e) = services.ledger.shutdown().await {
+            tracing::error!("the ledger could not be flushed: {e}");
+        }
+        tracing::info!(written = services.ledger.written(), dropped = services.ledger.dropped(), "ledger flushed");
         Ok(ExitCode::SUCCESS)
     })
 }

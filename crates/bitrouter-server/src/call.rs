@@ -28,6 +28,11 @@ pub struct ModelCall {
     pub headers: HeaderMap,
     /// The call's shape, for routing rules and cost estimates.
     pub shape: CallShape,
+    /// The credential the client sent (`Authorization: Bearer`, `x-api-key`,
+    /// `x-goog-api-key` or `?key=`), for virtual-key checks.
+    pub credential: Option<String>,
+    /// Filled by the auth layer when a virtual key admitted the call.
+    pub grant: crate::keys::GrantSlot,
     /// When the request arrived.
     pub received: Instant,
 }

@@ -266,8 +266,7 @@ where
         inbound: protocol,
         received,
         streamed: false,
-        key_id: None,
-        user_id: None,
+        grant: Default::default(),
     };
     let model_call = match prepare(info, route, req).await {
         Ok(c) => c,
@@ -277,6 +276,7 @@ where
         }
     };
     report.requested_model = model_call.model.clone();
+    report.grant = model_call.grant.clone();
     report.streamed = model_call.stream;
     let options = StreamOptions {
         include_usage: model_call.include_usage,
@@ -331,7 +331,11 @@ where
 }
 
 fn metrics(active: &Active) -> Response<Body> {
-    let metrics = &active.gateway.observers().metrics;
+    let observers = active.gateway.observers();
+    let metrics = &observers.metrics;
+    if let Some(ledger) = &observers.ledger {
+        metrics.ledger(ledger.queue_depth(), ledger.dropped());
+    }
     let mut res = Response::new(crate::body::full(metrics.encode()));
     res.headers_mut().insert(
         http::header::CONTENT_TYPE,
@@ -404,6 +408,7 @@ where
                 .is_ok_and(|v| v.get("include_usage") == Some(&serde_json::Value::Bool(true)))
         });
     let shape = crate::shape::of(&bytes, &peek);
+    let credential = credential(&parts.headers, parts.uri.query());
     let request_id = parts
         .headers
         .get(REQUEST_ID_HEADER)
@@ -423,8 +428,36 @@ where
         include_usage,
         headers: parts.headers,
         shape,
+        credential,
+        grant: Default::default(),
         received,
     })
+}
+
+/// The credential a client sent, in any protocol's place for it.
+fn credential(headers: &http::HeaderMap, query: Option<&str>) -> Option<String> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    header("authorization")
+        .map(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+                .unwrap_or(v)
+        })
+        .or_else(|| header("x-api-key"))
+        .or_else(|| header("x-goog-api-key"))
+        .map(str::to_owned)
+        .or_else(|| {
+            query?
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("key="))
+                .map(str::to_owned)
+        })
+        .filter(|c| !c.is_empty())
 }
 
 #[cfg(test)]

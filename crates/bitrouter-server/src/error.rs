@@ -57,6 +57,19 @@ pub enum GatewayError {
         /// Its reason.
         reason: String,
     },
+    /// Virtual-key checks refused the call: 401 (missing, unknown, revoked, expired), 403
+    /// (model not allowed), 402 (over budget), 429 (over a rate limit), 503 (limits store down).
+    #[error("{message}")]
+    Auth {
+        /// The status.
+        status: u16,
+        /// The machine-readable code.
+        code: &'static str,
+        /// What is wrong and what to do.
+        message: String,
+        /// Seconds to wait, for 429 and 503.
+        retry_after: Option<u64>,
+    },
     /// The request came from this very BitRouter: a provider's base points back at it.
     #[error(
         "routing loop: this request came from BitRouter itself. A provider's api_base points at this \
@@ -120,6 +133,9 @@ impl GatewayError {
                 .map_or(StatusCode::BAD_GATEWAY, |a| a.error.status()),
             GatewayError::Blocked { .. } => StatusCode::BAD_REQUEST,
             GatewayError::LoopDetected => StatusCode::LOOP_DETECTED,
+            GatewayError::Auth { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::UNAUTHORIZED)
+            }
             GatewayError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -140,6 +156,7 @@ impl GatewayError {
             GatewayError::AllFailed { .. } => "all_targets_failed",
             GatewayError::Blocked { .. } => "guardrail_blocked",
             GatewayError::LoopDetected => "loop_detected",
+            GatewayError::Auth { code, .. } => code,
             GatewayError::Internal { .. } => "internal",
         }
     }
@@ -151,6 +168,7 @@ impl GatewayError {
             GatewayError::PayloadTooLarge { .. } => Some("request_too_large"),
             GatewayError::Blocked { .. } => Some("guardrail_blocked"),
             GatewayError::LoopDetected => Some("loop_detected"),
+            GatewayError::Auth { code, .. } => Some(code),
             GatewayError::Upstream {
                 error: ProviderError::Timeout { .. },
                 ..
@@ -173,6 +191,7 @@ impl GatewayError {
             GatewayError::AllFailed { attempts } => {
                 attempts.iter().filter_map(|a| of(&a.error)).min()
             }
+            GatewayError::Auth { retry_after, .. } => retry_after.map(Duration::from_secs),
             _ => None,
         }
     }

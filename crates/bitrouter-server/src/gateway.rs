@@ -16,6 +16,7 @@ use tower::util::BoxCloneSyncService;
 use crate::call::{CallReply, ModelCall};
 use crate::config::ServerConfig;
 use crate::error::GatewayError;
+use crate::keys::KeyAuthority;
 use crate::layers::dispatch::ProviderMap;
 use crate::report::Observers;
 use crate::stack;
@@ -108,6 +109,7 @@ pub struct Gateway {
     pub(crate) http_providers: Vec<Arc<HttpProvider>>,
     pub(crate) prices: Arc<PriceTable>,
     pub(crate) observers: Observers,
+    pub(crate) keys: Option<Arc<KeyAuthority>>,
     pub(crate) info: Arc<GatewayInfo>,
 }
 
@@ -150,6 +152,7 @@ impl Gateway {
             http_providers: Vec::new(),
             prices: Arc::new(PriceTable::builtin()),
             observers: Observers::default(),
+            keys: None,
             info: Arc::new(info),
         }
     }
@@ -178,9 +181,21 @@ impl Gateway {
         gw
     }
 
-    /// Adds a sink for every call's outcome (the ledger); it is kept across reloads.
+    /// Adds a sink for every call's outcome; it is kept across reloads.
     pub fn with_sink(mut self, sink: Arc<dyn OutcomeSink>) -> Self {
         self.observers.sinks.push(sink);
+        self
+    }
+
+    /// Records every call in the ledger behind `handle`, and shows its queue in /metrics.
+    pub fn with_ledger(mut self, handle: bitrouter_storage::LedgerHandle) -> Self {
+        self.observers.ledger = Some(handle.clone());
+        self.with_sink(Arc::new(crate::ledger_sink::LedgerSink::new(handle)))
+    }
+
+    /// Checks virtual keys, limits and budgets with `keys`; kept across reloads.
+    pub fn with_keys(mut self, keys: Arc<KeyAuthority>) -> Self {
+        self.keys = Some(keys);
         self
     }
 
@@ -199,6 +214,7 @@ impl Gateway {
     pub(crate) fn inherit_identity(mut self, previous_gateway: &Gateway) -> Self {
         let previous = previous_gateway.info();
         self.observers = previous_gateway.observers.clone();
+        self.keys = previous_gateway.keys.clone();
         let info = GatewayInfo {
             instance_id: previous.instance_id.clone(),
             started: previous.started,

@@ -10,6 +10,7 @@ use bitrouter_telemetry::Metrics;
 
 use crate::call::{CallReply, FailedAttempt};
 use crate::error::GatewayError;
+use crate::keys::GrantSlot;
 use crate::relay::StreamOutcome;
 
 /// Where outcomes go; kept across reloads so counters never reset.
@@ -19,6 +20,8 @@ pub struct Observers {
     pub metrics: Arc<Metrics>,
     /// Further sinks (the ledger).
     pub sinks: Vec<Arc<dyn OutcomeSink>>,
+    /// The ledger's queue depth and drops, read at each scrape.
+    pub ledger: Option<bitrouter_storage::LedgerHandle>,
 }
 
 impl std::fmt::Debug for Observers {
@@ -34,6 +37,7 @@ impl Default for Observers {
         Self {
             metrics: Arc::new(Metrics::new()),
             sinks: Vec::new(),
+            ledger: None,
         }
     }
 }
@@ -85,16 +89,31 @@ pub(crate) struct Report {
     pub(crate) inbound: Protocol,
     pub(crate) received: Instant,
     pub(crate) streamed: bool,
-    pub(crate) key_id: Option<String>,
-    pub(crate) user_id: Option<String>,
+    /// The virtual key's grant, once the auth layer admitted the call.
+    pub(crate) grant: GrantSlot,
 }
 
 impl Report {
+    /// Names the key and user on the outcome and settles the key's reservation with what
+    /// the call actually used.
+    fn settle(&self, o: &mut CallOutcome) {
+        let mut slot = self
+            .grant
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(grant) = slot.as_mut() {
+            o.key_id = Some(grant.key_id.clone());
+            o.user_id = Some(grant.user_id.clone());
+            let tokens = o.usage.map_or(0, |u| u.total_tokens());
+            grant.settle(tokens, o.cost_usd.unwrap_or(0.0));
+        }
+    }
+
     fn base(&self, status: u16, outcome: Outcome) -> CallOutcome {
         CallOutcome {
             request_id: self.request_id.clone(),
-            key_id: self.key_id.clone(),
-            user_id: self.user_id.clone(),
+            key_id: None,
+            user_id: None,
             requested_model: self.requested_model.clone(),
             provider: None,
             upstream_model: None,
@@ -149,8 +168,10 @@ impl Report {
             GatewayError::Blocked { guardrail, .. } => {
                 self.observers.metrics.guardrail_rejected(guardrail)
             }
+            GatewayError::Auth { code, .. } => self.observers.metrics.auth_rejected(code),
             _ => {}
         }
+        self.settle(&mut o);
         self.observers.emit(&o);
     }
 
@@ -172,6 +193,7 @@ impl Report {
         o.usage = usage;
         o.cost_usd = self.cost(&reply.target, usage.as_ref());
         o.upstream_time = reply.upstream_time;
+        self.settle(&mut o);
         self.observers.emit(&o);
     }
 
@@ -207,6 +229,7 @@ impl Report {
                 self.observers.metrics.guardrail_rejected("stream_guard");
             }
         }
+        self.settle(&mut o);
         self.observers.emit(&o);
     }
 }

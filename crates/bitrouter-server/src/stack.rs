@@ -46,7 +46,10 @@ impl MakeRequestId for MakeBitrouterRequestId {
 pub(crate) fn call_segment(gw: &Gateway) -> CallService {
     let svc = ServiceBuilder::new()
         // Auth first: nothing is decoded or spent for a caller who may not call.
-        .layer(AuthLayer::pass_through())
+        .layer(match &gw.keys {
+            Some(keys) => AuthLayer::with_keys(keys.clone(), gw.router.clone(), gw.prices.clone()),
+            None => AuthLayer::pass_through(),
+        })
         // Guardrails before routing, so a blocked request never reaches any upstream.
         .layer(GuardrailLayer::new(gw.guardrails.clone()))
         // Routing walks the fallback chain; each attempt goes to the dispatcher.

@@ -244,6 +244,8 @@ mod tests {
             headers: http::HeaderMap::new(),
             received: Instant::now(),
             shape: Default::default(),
+            credential: None,
+            grant: Default::default(),
         }
     }
 
