@@ -3,12 +3,19 @@
 
 mod config_cmd;
 mod daemon;
+mod db;
 mod health;
 mod home;
+mod key_view;
+mod keys;
 mod route;
 mod serve;
 mod services;
 mod settings;
+mod table;
+mod time_args;
+mod usage;
+mod users;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,6 +66,19 @@ enum Command {
     /// Check or describe the configuration file.
     #[command(subcommand)]
     Config(ConfigAction),
+    /// Manage virtual keys (`brvk_…`): create, list, show, update, revoke, rotate.
+    #[command(subcommand)]
+    Key(keys::KeyAction),
+    /// Users group keys and can carry a budget of their own.
+    #[command(subcommand)]
+    User(users::UserAction),
+    /// The database schema.
+    #[command(subcommand)]
+    Db(db::DbAction),
+    /// Token and cost totals from the request ledger, grouped.
+    Usage(usage::UsageArgs),
+    /// Recent calls from the request ledger, newest first.
+    Logs(usage::LogsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +133,11 @@ fn main() -> ExitCode {
         Command::Init { force } => config_cmd::init(config, force),
         Command::Config(ConfigAction::Validate(args)) => config_cmd::validate(config, args.json),
         Command::Config(ConfigAction::Schema) => config_cmd::schema(),
+        Command::Key(action) => keys::run(config, action),
+        Command::User(action) => users::run(config, action),
+        Command::Db(action) => db::run(config, action),
+        Command::Usage(args) => usage::usage(config, args),
+        Command::Logs(args) => usage::logs(config, args),
     };
     match result {
         Ok(code) => code,
