@@ -188,6 +188,8 @@ struct State {
     decoder: EventStreamDecoder,
     mapper: ConverseStreamMapper,
     ready: VecDeque<StreamPart>,
+    /// The error that ends the stream, delivered after the parts decoded before it.
+    error: Option<ProviderError>,
     idle: Duration,
     done: bool,
 }
@@ -203,6 +205,7 @@ pub(crate) fn part_stream(
         decoder: EventStreamDecoder::new(),
         mapper,
         ready: VecDeque::new(),
+        error: None,
         idle,
         done: false,
     };
@@ -211,24 +214,22 @@ pub(crate) fn part_stream(
             if let Some(part) = s.ready.pop_front() {
                 return Some((Ok(part), s));
             }
+            if let Some(e) = s.error.take() {
+                return Some((Err(e), s));
+            }
             if s.done {
                 return None;
             }
-            match next_parts(&mut s).await {
-                Ok(()) => {}
-                Err(e) => {
-                    s.done = true;
-                    s.ready.clear();
-                    return Some((Err(e), s));
-                }
+            if let Err(e) = next_parts(&mut s).await {
+                s.done = true;
+                s.error = Some(e);
             }
         }
     }))
 }
 
-/// Reads until at least one part is ready or the body ends.
-async fn next_parts(s: &mut State) -> Result<(), ProviderError> {
-    let mut parts = Vec::new();
+/// Maps every complete message buffered so far; `out` keeps the parts mapped before an error.
+fn decode_ready(s: &mut State, out: &mut Vec<StreamPart>) -> Result<(), ProviderError> {
     while let Some(message) = s
         .decoder
         .next_message()
@@ -236,10 +237,19 @@ async fn next_parts(s: &mut State) -> Result<(), ProviderError> {
             message: e.to_string(),
         })?
     {
-        s.mapper.map(&message, &mut parts)?;
+        s.mapper.map(&message, out)?;
     }
-    if !parts.is_empty() {
-        s.ready.extend(parts);
+    Ok(())
+}
+
+/// Reads until at least one part is ready or the body ends.
+async fn next_parts(s: &mut State) -> Result<(), ProviderError> {
+    let mut parts = Vec::new();
+    let decoded = decode_ready(s, &mut parts);
+    let any = !parts.is_empty();
+    s.ready.extend(parts);
+    decoded?;
+    if any {
         return Ok(());
     }
     let frame = tokio::time::timeout(s.idle, s.body.frame())
