@@ -5,9 +5,17 @@
 //! - [`HttpProvider`]: a [`bitrouter_core::Provider`] that calls one upstream over the shared
 //!   pooled [`UpstreamClient`], forwarding same-protocol bodies untouched but for the model
 //!   name, and translating otherwise.
+//! - `BedrockProvider` (feature `bedrock`, off by default): Amazon Bedrock's Converse API with
+//!   AWS Signature V4 or a Bedrock API key, and `bedrock_settings` for zero-config.
+//!
+//! | feature   | what it adds                                                        |
+//! |-----------|---------------------------------------------------------------------|
+//! | `bedrock` | Amazon Bedrock (Converse, ConverseStream, SigV4, event streams)      |
 
 mod accounts;
 mod answer;
+#[cfg(feature = "bedrock")]
+mod bedrock;
 mod builtin;
 mod client;
 mod http_provider;
@@ -15,6 +23,12 @@ mod outbound;
 mod settings;
 
 pub use accounts::{Account, AccountStatus, AccountStrategy};
+#[cfg(feature = "bedrock")]
+pub use bedrock::{
+    AwsCredentials, BEDROCK_BASE_VAR, BedrockAuth, BedrockProvider, BedrockSettings, EventMessage,
+    EventStreamDecoder, FrameError, HeaderValue, SigV4Request, SignedV4, amz_date,
+    bedrock_settings, crc32, default_base, sha256_hex, sign_v4,
+};
 pub use builtin::{AuthStyle, BUILTINS, Builtin, RESERVED_IDS, builtin};
 pub use client::{Timeouts, UpstreamClient};
 pub use http_provider::HttpProvider;
