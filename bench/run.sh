@@ -118,6 +118,10 @@ curl_health() { (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET /health HTTP/1.0
 rss_kb() { awk -v f="$2:" '$1==f {print $2}' "/proc/$1/status"; }
 measure() { printf '{"measure":"%s","value":%s}\n' "$1" "$2" >> "$RAW"; log "$1 = $2"; }
 
+# Other processes on the CPUs (a build, another benchmark) make every number noisy.
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
+awk -v l="$LOAD_BEFORE" 'BEGIN{exit !(l > 0.5)}' && log "load average is $LOAD_BEFORE: other work is running; numbers will be noisy"
+
 # ---------------------------------------------------------------- start-up time
 # The unpinned-to-load start: spawn, poll /health every 0.2 ms, kill; several runs.
 STARTUP=$(OPENAI_API_KEY=sk-test BITROUTER_OPENAI_API_BASE=http://127.0.0.1:9/v1 \
@@ -161,10 +165,11 @@ run_case() {
   if [ "$kind" = plain ] && [ -n "$OHA" ]; then
     tool=oha
     local extra=(); [ -n "$rate" ] && extra=(-q "$rate" --latency-correction)
+    # -w: requests in flight at the deadline finish instead of counting as errors.
     # oha has no warm-up; a short unmeasured run opens the connections and warms the pools.
-    $ON_GEN "$OHA" --no-tui -z "${WARMUP}s" -c "$conc" "${extra[@]}" -m POST -T application/json \
+    $ON_GEN "$OHA" --no-tui -w -z "${WARMUP}s" -c "$conc" "${extra[@]}" -m POST -T application/json \
       "${HEADERS[@]}" -d "$BODY" "$URL" >/dev/null 2>&1 || true
-    result=$($ON_GEN "$OHA" --no-tui --output-format json -z "${DURATION}s" -c "$conc" "${extra[@]}" \
+    result=$($ON_GEN "$OHA" --no-tui -w --output-format json -z "${DURATION}s" -c "$conc" "${extra[@]}" \
       -m POST -T application/json "${HEADERS[@]}" -d "$BODY" "$URL" | tr -d '\n')
   else
     tool=client
@@ -189,9 +194,9 @@ measure after_load_rss_mb "$(awk "BEGIN{printf \"%.1f\", $(rss_kb "$ROUTER_PID" 
 kill "$ROUTER_PID"
 
 # ---------------------------------------------------------------- 1,000 open streams
-# A second BitRouter in front of a slow fake (20 ms per token, ~12 tokens, so each stream
-# stays open ~250 ms+); every connection holds one stream; VmRSS is sampled meanwhile.
-start_fake openai_chat 20; SLOW_PORT=$FAKE_PORT
+# A second BitRouter in front of a slow fake (50 ms per token, ~30 tokens, so each stream
+# stays open ~1.5 s, longer than opening 1,000 connections takes); every connection holds one stream; VmRSS is sampled meanwhile.
+start_fake openai_chat 50; SLOW_PORT=$FAKE_PORT
 start_router "$SLOW_PORT" "$ANT_PORT"; sleep 0.2
 SLOW_URL="http://127.0.0.1:$ROUTER_PORT/v1/chat/completions"
 LONG_PROMPT="$PROMPT and then count slowly from one to twenty so that the stream stays open for a while"
@@ -208,7 +213,8 @@ measure open_streams_peak_rss_mb "$(awk "BEGIN{printf \"%.1f\", $(sed -n 's/.*"p
   echo "# BitRouter load benchmark, $STAMP"
   echo
   echo "$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)); pinning: $([ "$PIN" = 1 ] && echo 'generator+fakes CPU 0, BitRouter CPU 1' || echo none);"
-  echo "plain requests by ${OHA:+oha}${OHA:-bench-client}, streams by bench-client; ${DURATION}s per row; user features: $([ "$FEATURES" = 1 ] && echo requested || echo off)."
+  echo "plain requests by $([ -n "$OHA" ] && echo oha || echo bench-client), streams by bench-client; ${DURATION}s per row; user features: $([ "$FEATURES" = 1 ] && echo requested || echo off)."
+  echo "Load average before the run: $LOAD_BEFORE, after: $(cut -d' ' -f1 /proc/loadavg) (above ~0.5 means other work shared the CPUs)."
   echo "Latencies in µs; 'added' = BitRouter row minus the direct row to the same upstream in this run."
   echo
   "$CLIENT" report "$RAW"
