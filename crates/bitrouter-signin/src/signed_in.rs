@@ -249,3 +249,52 @@ pub fn signed_in_providers(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use bitrouter_core::{RequestBody, Target, WireBody};
+    use bitrouter_providers::Timeouts;
+
+    use super::*;
+
+    fn request(beta: Option<&str>) -> ProviderRequest {
+        let mut headers = http::HeaderMap::new();
+        if let Some(b) = beta {
+            headers.insert("anthropic-beta", HeaderValue::from_str(b).unwrap());
+        }
+        ProviderRequest {
+            request_id: "r".into(),
+            target: Target {
+                provider: "claude".into(),
+                model: "claude-sonnet-4-5".into(),
+                protocol: Protocol::AnthropicMessages,
+            },
+            body: RequestBody::Wire(WireBody {
+                protocol: Protocol::AnthropicMessages,
+                bytes: bytes::Bytes::from_static(b"{}"),
+            }),
+            stream: false,
+            headers,
+        }
+    }
+
+    #[test]
+    fn claude_adds_the_oauth_beta_to_the_clients_betas() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = SignedInProvider::new(
+            SigninDef::claude(),
+            TokenStore::in_home(dir.path()),
+            UpstreamClient::new(Timeouts::default()),
+        );
+        let beta = |r: ProviderRequest| r.headers["anthropic-beta"].to_str().unwrap().to_owned();
+        assert_eq!(beta(p.prepare(&request(None))), "oauth-2025-04-20");
+        assert_eq!(
+            beta(p.prepare(&request(Some("interleaved-thinking-2025-05-14")))),
+            "interleaved-thinking-2025-05-14,oauth-2025-04-20"
+        );
+        assert_eq!(
+            beta(p.prepare(&request(Some("oauth-2025-04-20")))),
+            "oauth-2025-04-20"
+        );
+    }
+}
