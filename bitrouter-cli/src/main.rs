@@ -8,6 +8,7 @@ mod health;
 mod home;
 mod key_view;
 mod keys;
+mod login;
 mod route;
 mod serve;
 mod services;
@@ -79,6 +80,58 @@ enum Command {
     Usage(usage::UsageArgs),
     /// Recent calls from the request ledger, newest first.
     Logs(usage::LogsArgs),
+    /// Sign in to a subscription provider (copilot, codex, claude, bitrouter); prints a URL
+    /// and code, never needs a browser on this machine.
+    Login {
+        /// The provider: copilot, codex, claude or bitrouter.
+        provider: String,
+        /// Do not listen on the loopback redirect port; paste the redirected URL instead.
+        #[arg(long)]
+        no_listen: bool,
+        /// The BitRouter Cloud address (for `bitrouter`).
+        #[arg(long, env = "BITROUTER_CLOUD_URL")]
+        cloud_url: Option<String>,
+    },
+    /// Sign out of a subscription provider: its stored tokens are deleted.
+    Logout {
+        /// The provider: copilot, codex, claude or bitrouter.
+        provider: String,
+    },
+    /// Sign in to, out of, or check BitRouter Cloud.
+    #[command(subcommand)]
+    Auth(AuthAction),
+    /// List providers and whether they are active, and why.
+    #[command(subcommand)]
+    Providers(ProvidersAction),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuthAction {
+    /// Sign in to BitRouter Cloud with the device flow.
+    Login(CloudArg),
+    /// Sign out of BitRouter Cloud.
+    Logout,
+    /// Show who is signed in to BitRouter Cloud.
+    Whoami {
+        #[command(flatten)]
+        cloud: CloudArg,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct CloudArg {
+    /// The BitRouter Cloud address.
+    #[arg(long, env = "BITROUTER_CLOUD_URL")]
+    cloud_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ProvidersAction {
+    /// Every built-in and reserved provider: active (and why), inactive (and what would
+    /// switch it on), expired or needing a login.
+    List(JsonArg),
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +191,20 @@ fn main() -> ExitCode {
         Command::Db(action) => db::run(config, action),
         Command::Usage(args) => usage::usage(config, args),
         Command::Logs(args) => usage::logs(config, args),
+        Command::Login {
+            provider,
+            no_listen,
+            cloud_url,
+        } => login::login(&provider, no_listen, cloud_url.as_deref()),
+        Command::Logout { provider } => login::logout(&provider),
+        Command::Auth(AuthAction::Login(c)) => {
+            login::login("bitrouter", true, c.cloud_url.as_deref())
+        }
+        Command::Auth(AuthAction::Logout) => login::logout("bitrouter"),
+        Command::Auth(AuthAction::Whoami { cloud, json }) => {
+            login::whoami(cloud.cloud_url.as_deref(), json.json)
+        }
+        Command::Providers(ProvidersAction::List(args)) => login::providers_list(args.json),
     };
     match result {
         Ok(code) => code,
