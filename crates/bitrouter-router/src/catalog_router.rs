@@ -57,6 +57,13 @@ impl CatalogRouter {
         self
     }
 
+    /// Adds a provider after the others (sign-in and feature-gated providers).
+    pub fn push(&mut self, entry: ProviderEntry) {
+        self.known_inactive
+            .retain(|k| k.as_str() != entry.id.as_ref());
+        self.providers.push(entry);
+    }
+
     /// The active providers.
     pub fn providers(&self) -> &[ProviderEntry] {
         &self.providers

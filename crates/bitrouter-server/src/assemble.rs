@@ -64,15 +64,25 @@ impl Gateway {
             tracing::warn!("{note}");
         }
         check_loops(&settings, config.listen)?;
-        let catalog = catalog_router(&settings, file);
-        let mut models = listings(catalog.providers());
+        let mut catalog = catalog_router(&settings, file);
         let client = UpstreamClient::new(config.timeouts);
         let handles: Vec<Arc<HttpProvider>> = settings
             .into_iter()
             .map(|s| Arc::new(HttpProvider::new(s, client.clone())))
             .collect();
+        let mut others: Vec<Arc<dyn Provider>> = Vec::new();
+        for (provider, entry) in extra_providers(env, &client) {
+            if !catalog.providers().iter().any(|p| p.id == entry.id) {
+                catalog.push(entry);
+                others.push(provider);
+            }
+        }
+        let mut models = listings(catalog.providers());
         let health = HealthBook::new(
-            handles.iter().map(|h| h.settings().id.clone()),
+            handles
+                .iter()
+                .map(|h| h.settings().id.clone())
+                .chain(others.iter().map(|p| Arc::from(p.id()))),
             config.breaker,
         );
         let mut prices = PriceTable::builtin();
@@ -107,11 +117,68 @@ impl Gateway {
         let providers: Vec<Arc<dyn Provider>> = handles
             .iter()
             .map(|h| h.clone() as Arc<dyn Provider>)
+            .chain(others)
             .collect();
         Ok(Gateway::assemble(
             config, router, providers, models, health, handles, prices,
         ))
     }
+}
+
+/// Providers that are not plain HTTP upstreams: those signed in with `bitrouter login`
+/// (tokens in `$BITROUTER_HOME/credentials.json`) and, with the `bedrock` feature, Amazon
+/// Bedrock from the AWS variables. Each comes with its routing entry.
+fn extra_providers(
+    env: &dyn Fn(&str) -> Option<String>,
+    client: &UpstreamClient,
+) -> Vec<(Arc<dyn Provider>, ProviderEntry)> {
+    let mut out: Vec<(Arc<dyn Provider>, ProviderEntry)> = Vec::new();
+    let home = env("BITROUTER_HOME")
+        .filter(|h| !h.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| env("HOME").map(|h| std::path::PathBuf::from(h).join(".bitrouter")));
+    if let Some(home) = home {
+        let store = bitrouter_signin::TokenStore::in_home(&home);
+        match bitrouter_signin::signed_in_providers(&store, env, client) {
+            Ok(list) => {
+                for p in list {
+                    let role = match p.id() {
+                        "codex" => ProviderRole::Vendor(Vendor::Openai),
+                        "claude" => ProviderRole::Vendor(Vendor::Anthropic),
+                        "bitrouter" => ProviderRole::Aggregator,
+                        _ => ProviderRole::Listed(Vec::new()),
+                    };
+                    let entry = ProviderEntry {
+                        id: Arc::from(p.id()),
+                        protocol: p.protocol(),
+                        more_protocols: Vec::new(),
+                        role,
+                    };
+                    out.push((Arc::new(p), entry));
+                }
+            }
+            Err(e) => tracing::warn!("signed-in providers are unavailable: {e}"),
+        }
+    }
+    #[cfg(feature = "bedrock")]
+    if let Some(settings) = bitrouter_providers::bedrock_settings(env) {
+        let entry = ProviderEntry {
+            id: Arc::from(settings.id.as_ref()),
+            // Bedrock speaks its own API; any client protocol reaches it untranslated on our
+            // side and is converted by the provider, so errors come back in the client's shape.
+            protocol: Protocol::OpenaiChat,
+            more_protocols: Protocol::ALL.to_vec(),
+            role: ProviderRole::Listed(Vec::new()),
+        };
+        out.push((
+            Arc::new(bitrouter_providers::BedrockProvider::new(
+                settings,
+                client.clone(),
+            )),
+            entry,
+        ));
+    }
+    out
 }
 
 /// Settings for one provider of the file, or why it is left out.
