@@ -164,7 +164,9 @@ async fn enforcement(url: &str) {
             break;
         }
     }
-    let limited = limited.expect("the rpm limit must refuse within four calls");
+    let Some(limited) = limited else {
+        panic!("the rpm limit must refuse within four calls");
+    };
     assert!(
         limited
             .header("retry-after")
