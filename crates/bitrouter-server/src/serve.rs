@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -21,6 +21,7 @@ pub struct BoundServer {
     listener: TcpListener,
     service: HttpService,
     drain: Duration,
+    header_read_timeout: Duration,
     addr: SocketAddr,
     live: Arc<LiveGateway>,
 }
@@ -37,12 +38,14 @@ impl Gateway {
             .map_err(|source| StartError::Bind { addr, source })?;
         let _ = self.info.listen.set(addr);
         let drain = self.config.drain_timeout;
+        let header_read_timeout = self.config.header_read_timeout;
         let live = Arc::new(LiveGateway::new(self));
         Ok(BoundServer {
             listener,
             service: http_service(live.clone()),
             live,
             drain,
+            header_read_timeout,
             addr,
         })
     }
@@ -66,11 +69,18 @@ impl BoundServer {
             listener,
             service,
             drain,
+            header_read_timeout,
             addr,
             ..
         } = self;
         let graceful = GracefulShutdown::new();
-        let builder = auto::Builder::new(TokioExecutor::new());
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // hyper enforces the header timeout only with a timer; without one a client sending
+        // a byte every few seconds (slowloris) would hold its connection forever.
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_read_timeout);
         tokio::pin!(shutdown);
         tracing::info!(%addr, "BitRouter listening");
         loop {
