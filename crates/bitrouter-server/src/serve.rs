@@ -9,7 +9,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use crate::gateway::{Gateway, StartError};
 use crate::live::LiveGateway;
@@ -30,9 +30,7 @@ impl Gateway {
     /// Binds the listen address.
     pub async fn bind(self) -> Result<BoundServer, StartError> {
         let addr = self.config.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Bind { addr, source })?;
+        let listener = listen(addr).map_err(|source| StartError::Bind { addr, source })?;
         let addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
@@ -117,6 +115,25 @@ impl BoundServer {
             () = tokio::time::sleep(drain) => tracing::warn!(?drain, "drain timeout: closing remaining connections"),
         }
     }
+}
+
+/// How many connections the kernel queues before they are accepted. tokio's default (1024)
+/// overflows when thousands of clients connect at once, and the kernel then resets
+/// connections the client believes are open; the kernel caps it at `net.core.somaxconn`.
+const BACKLOG: u32 = 8192;
+
+/// Binds `addr` with a listen queue of [`BACKLOG`] (and `SO_REUSEADDR` on Unix, as
+/// `TcpListener::bind` sets it, so a restart does not wait for old connections' TIME_WAIT).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 /// Resolves on SIGINT or SIGTERM.
