@@ -20,6 +20,9 @@ pub struct ServerConfig {
     pub timeouts: Timeouts,
     /// How long a graceful shutdown waits for in-flight requests.
     pub drain_timeout: Duration,
+    /// How long an HTTP/1 client may take to send a request's headers before its connection
+    /// is closed (a client trickling bytes must not hold a connection forever).
+    pub header_read_timeout: Duration,
     /// When a provider's circuit opens, and for how long.
     pub breaker: BreakerSettings,
 }
@@ -31,6 +34,7 @@ impl Default for ServerConfig {
             body_limit: 16 * 1024 * 1024,
             timeouts: Timeouts::default(),
             drain_timeout: Duration::from_secs(600),
+            header_read_timeout: Duration::from_secs(30),
             breaker: BreakerSettings::default(),
         }
     }

@@ -22,7 +22,7 @@ use bitrouter_protocols::{
     ErrorInfo, SseDecoder, SseEvent, StreamDecoder, StreamEncoder, StreamOptions, stream_decoder,
     stream_encoder, write_event,
 };
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 
 /// How a stream ended, for the logs (and later the ledger).
@@ -122,15 +122,36 @@ pub fn passthrough(
         end: EndGuard,
         upstream_error: bool,
         done: bool,
+        /// Raw bytes after the last event boundary, held until their event is whole.
+        pending: BytesMut,
+        /// The events already decoded from `pending`, to re-write if the stream breaks.
+        unsent: Vec<SseEvent>,
     }
 
     impl State {
-        /// Taps the completed events; returns the bytes to send when re-framing.
-        fn tap(&mut self) -> Vec<u8> {
+        /// Taps the completed events; returns the bytes to send when re-framing, or, when
+        /// an event is unreadable, everything left to send: the whole events before it and
+        /// the client protocol's error event (the stream is then over).
+        fn tap(&mut self, held: bool) -> Result<Vec<u8>, Vec<u8>> {
             let mut reframed = Vec::new();
-            for ev in self.events.drain(..) {
+            let events = std::mem::take(&mut self.events);
+            for (i, ev) in events.iter().enumerate() {
                 self.parts.clear();
-                if let Err(e) = self.decoder.decode(&ev, &mut self.parts) {
+                if let Err(e) = self.decoder.decode(ev, &mut self.parts) {
+                    if serde_json::from_str::<serde::de::IgnoredAny>(&ev.data).is_err() {
+                        // Not an event at all: the client must not get it, nor a `[DONE]`
+                        // after it that would make the broken answer look complete.
+                        let mut out = reframed;
+                        if !self.drop_usage_chunks {
+                            for before in self.unsent.iter().chain(&events[..i]) {
+                                write_sse(&mut out, before);
+                            }
+                        }
+                        let message =
+                            format!("the upstream sent an unreadable event: {}", e.message);
+                        out.extend_from_slice(&self.fail(502, &message));
+                        return Err(out);
+                    }
                     // The upstream's own error event reaches the client as it is.
                     self.upstream_error = true;
                     self.end.outcome.error = Some(e.message);
@@ -146,7 +167,35 @@ pub fn passthrough(
                     write_event(&mut reframed, ev.event.as_deref(), &ev.data);
                 }
             }
-            reframed
+            if held {
+                self.unsent.extend(events);
+            } else {
+                self.unsent.clear();
+                self.events = events;
+                self.events.clear();
+            }
+            Ok(reframed)
+        }
+
+        /// Adds a raw chunk to what is held; returns the bytes that end on an event
+        /// boundary (the chunk itself, without a copy, in the common case), or nothing
+        /// while an event is still incomplete. Holding partial events costs the client
+        /// nothing (it cannot use half an event) and means a broken event is never half
+        /// sent.
+        fn whole_events(&mut self, chunk: Bytes) -> Result<Bytes, Bytes> {
+            let ends = |b: &[u8]| b.ends_with(b"\n\n") || b.ends_with(b"\r\n\r\n");
+            if self.pending.is_empty() && ends(&chunk) {
+                return Ok(chunk);
+            }
+            self.pending.extend_from_slice(&chunk);
+            if ends(&self.pending) {
+                return Ok(self.pending.split().freeze());
+            }
+            if self.pending.len() > MAX_HELD {
+                let message = format!("the upstream sent an event larger than {MAX_HELD} bytes");
+                return Err(self.fail(502, &message));
+            }
+            Ok(Bytes::new())
         }
 
         async fn next(&mut self) -> Option<Bytes> {
@@ -161,11 +210,21 @@ pub fn passthrough(
                                 self.fail(502, "the upstream sent an invalid event stream"),
                             );
                         }
-                        let reframed = self.tap();
                         let out = if self.drop_usage_chunks {
-                            Bytes::from(reframed)
+                            match self.tap(false) {
+                                Ok(reframed) => Bytes::from(reframed),
+                                Err(out) => return Some(Bytes::from(out)),
+                            }
                         } else {
-                            chunk
+                            let whole = match self.whole_events(chunk) {
+                                Ok(whole) => whole,
+                                Err(error_event) => return Some(error_event),
+                            };
+                            let held = !self.pending.is_empty();
+                            if let Err(out) = self.tap(held) {
+                                return Some(Bytes::from(out));
+                            }
+                            whole
                         };
                         if !out.is_empty() {
                             self.end.sent();
@@ -173,11 +232,25 @@ pub fn passthrough(
                         }
                     }
                     Some(Err(e)) => {
-                        return Some(self.fail(stream_error_status(&e), &e.to_string()));
+                        let mut out = self.unsent_events();
+                        out.extend_from_slice(&self.fail(stream_error_status(&e), &e.to_string()));
+                        return Some(Bytes::from(out));
                     }
                     None => {
                         self.sse.finish(&mut self.events);
-                        let mut out = self.tap();
+                        let mut out = match self.tap(false) {
+                            Err(out) => return Some(Bytes::from(out)),
+                            Ok(reframed) => {
+                                // A last event without its blank line is whole now;
+                                // end it so nothing written after joins its data.
+                                let mut out = self.pending.split().to_vec();
+                                if !out.is_empty() && !out.ends_with(b"\n\n") {
+                                    out.extend_from_slice(b"\n\n");
+                                }
+                                out.extend(reframed);
+                                out
+                            }
+                        };
                         self.done = true;
                         if self.decoder.is_done() || self.upstream_error {
                             self.end.outcome.completed = !self.upstream_error;
@@ -197,6 +270,16 @@ pub fn passthrough(
             self.end.outcome.error = Some(message.to_owned());
             Bytes::from(error_event(self.encoder.as_mut(), status, message))
         }
+
+        /// The whole events held back while their chunk was incomplete, re-written.
+        fn unsent_events(&mut self) -> Vec<u8> {
+            let mut out = Vec::new();
+            for ev in self.unsent.drain(..) {
+                write_sse(&mut out, &ev);
+            }
+            self.pending.clear();
+            out
+        }
     }
 
     let state = State {
@@ -210,8 +293,29 @@ pub fn passthrough(
         end: EndGuard::new(on_end),
         upstream_error: false,
         done: false,
+        pending: BytesMut::new(),
+        unsent: Vec::new(),
     };
     futures::stream::unfold(state, |mut s| async move { s.next().await.map(|b| (b, s)) })
+}
+
+/// The most raw bytes held back waiting for an event's end (as much as the SSE decoder
+/// accepts in one line).
+const MAX_HELD: usize = 16 * 1024 * 1024;
+
+/// Writes a decoded event back as server-sent event text; multi-line data keeps its lines.
+fn write_sse(out: &mut Vec<u8>, ev: &SseEvent) {
+    if let Some(name) = &ev.event {
+        out.extend_from_slice(b"event: ");
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'\n');
+    }
+    for line in ev.data.split('\n') {
+        out.extend_from_slice(b"data: ");
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+    }
+    out.push(b'\n');
 }
 
 /// Decodes any answer stream to canonical parts. A wire stream that ends before its
@@ -463,4 +567,76 @@ pub fn sse_to_json_array(
         closed: false,
     };
     futures::stream::unfold(state, |mut s| async move { s.next().await.map(|b| (b, s)) })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    const ROLE: &str = r#"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"},"finish_reason":null}]}"#;
+
+    /// Relays `chunks` as an OpenAI Chat stream whose client asked for usage (so bytes are
+    /// forwarded raw), returning what the client got and the outcome.
+    async fn relay(chunks: &[&str]) -> (String, StreamOutcome) {
+        let items: Vec<Result<Bytes, ProviderError>> = chunks
+            .iter()
+            .map(|c| Ok(Bytes::copy_from_slice(c.as_bytes())))
+            .collect();
+        let ended = Arc::new(Mutex::new(None));
+        let sink = ended.clone();
+        let out: Vec<Bytes> = passthrough(
+            Protocol::OpenaiChat,
+            Box::pin(futures::stream::iter(items)),
+            StreamOptions {
+                include_usage: true,
+            },
+            Box::new(move |o| *sink.lock().unwrap() = Some(o)),
+        )
+        .collect()
+        .await;
+        let text = out.iter().map(|b| String::from_utf8_lossy(b)).collect();
+        let outcome = ended.lock().unwrap().take().unwrap();
+        (text, outcome)
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_event_split_across_chunks_is_never_half_sent() {
+        let whole = format!("data: {ROLE}\n\n");
+        let (first, rest) = whole.split_at(40);
+        let broken = format!("{rest}data: {{\"choices\":[{{\"delta\":");
+        let (text, outcome) = relay(&[first, &broken, "\"tr\n\n", "data: [DONE]\n\n"]).await;
+        let mut sse = SseDecoder::new();
+        let mut events = Vec::new();
+        sse.push(text.as_bytes(), &mut events).unwrap();
+        sse.finish(&mut events);
+        assert_eq!(events.len(), 2, "{text}");
+        assert_eq!(events[0].data, ROLE, "the whole event before the break");
+        let err: serde_json::Value = serde_json::from_str(&events[1].data).unwrap();
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("unreadable event"),
+            "{err}"
+        );
+        assert!(!outcome.completed);
+    }
+
+    #[tokio::test]
+    async fn chunks_ending_on_event_boundaries_go_out_untouched() {
+        let one = format!("data: {ROLE}\n\n");
+        let (text, outcome) = relay(&[&one, ": keep-alive\n\n", "data: [DONE]\n\n"]).await;
+        assert_eq!(text, format!("{one}: keep-alive\n\ndata: [DONE]\n\n"));
+        assert!(outcome.completed, "{outcome:?}");
+    }
+
+    #[tokio::test]
+    async fn a_last_event_without_its_blank_line_is_ended_before_the_error() {
+        let (text, outcome) = relay(&[&format!("data: {ROLE}")]).await;
+        assert!(text.starts_with(&format!("data: {ROLE}\n\n")), "{text}");
+        assert!(text.contains(TRUNCATED), "{text}");
+        assert!(!outcome.completed);
+    }
 }

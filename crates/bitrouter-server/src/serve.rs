@@ -5,11 +5,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use crate::gateway::{Gateway, StartError};
 use crate::live::LiveGateway;
@@ -21,6 +21,7 @@ pub struct BoundServer {
     listener: TcpListener,
     service: HttpService,
     drain: Duration,
+    header_read_timeout: Duration,
     addr: SocketAddr,
     live: Arc<LiveGateway>,
 }
@@ -29,20 +30,20 @@ impl Gateway {
     /// Binds the listen address.
     pub async fn bind(self) -> Result<BoundServer, StartError> {
         let addr = self.config.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Bind { addr, source })?;
+        let listener = listen(addr).map_err(|source| StartError::Bind { addr, source })?;
         let addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
         let _ = self.info.listen.set(addr);
         let drain = self.config.drain_timeout;
+        let header_read_timeout = self.config.header_read_timeout;
         let live = Arc::new(LiveGateway::new(self));
         Ok(BoundServer {
             listener,
             service: http_service(live.clone()),
             live,
             drain,
+            header_read_timeout,
             addr,
         })
     }
@@ -66,11 +67,18 @@ impl BoundServer {
             listener,
             service,
             drain,
+            header_read_timeout,
             addr,
             ..
         } = self;
         let graceful = GracefulShutdown::new();
-        let builder = auto::Builder::new(TokioExecutor::new());
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // hyper enforces the header timeout only with a timer; without one a client sending
+        // a byte every few seconds (slowloris) would hold its connection forever.
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_read_timeout);
         tokio::pin!(shutdown);
         tracing::info!(%addr, "BitRouter listening");
         loop {
@@ -107,6 +115,25 @@ impl BoundServer {
             () = tokio::time::sleep(drain) => tracing::warn!(?drain, "drain timeout: closing remaining connections"),
         }
     }
+}
+
+/// How many connections the kernel queues before they are accepted. tokio's default (1024)
+/// overflows when thousands of clients connect at once, and the kernel then resets
+/// connections the client believes are open; the kernel caps it at `net.core.somaxconn`.
+const BACKLOG: u32 = 8192;
+
+/// Binds `addr` with a listen queue of [`BACKLOG`] (and `SO_REUSEADDR` on Unix, as
+/// `TcpListener::bind` sets it, so a restart does not wait for old connections' TIME_WAIT).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -191,3 +191,49 @@ pub fn chat(model: &str) -> Value {
         "messages": [{"role": "user", "content": "hello there"}],
     })
 }
+
+/// Every call outcome the gateway reports, as a ledger would receive them.
+#[derive(Default)]
+pub struct Outcomes(std::sync::Mutex<Vec<bitrouter_core::CallOutcome>>);
+
+impl bitrouter_core::OutcomeSink for Outcomes {
+    fn record(&self, outcome: &bitrouter_core::CallOutcome) {
+        self.0.lock().unwrap().push(outcome.clone());
+    }
+}
+
+impl Outcomes {
+    /// The outcomes so far, oldest first.
+    pub fn all(&self) -> Vec<bitrouter_core::CallOutcome> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Like [`gateway_with`], with `sink` receiving every call outcome.
+pub async fn gateway_with_sink(
+    env: &[(&str, &str)],
+    tune: impl FnOnce(&mut ServerConfig),
+    sink: Arc<dyn bitrouter_core::OutcomeSink>,
+) -> TestGateway {
+    let map: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let mut config = ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..ServerConfig::default()
+    };
+    tune(&mut config);
+    let gw = Gateway::from_env(config, &|k| map.get(k).cloned())
+        .unwrap()
+        .with_sink(sink);
+    serve(gw).await
+}
+
+/// The value of the first `/metrics` sample line starting with `prefix`, if any.
+pub fn metric(text: &str, prefix: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
