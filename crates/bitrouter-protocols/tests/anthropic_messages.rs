@@ -300,19 +300,38 @@ fn thinking_tool_stream_parts() -> Vec<StreamPart> {
     ]
 }
 
+/// `parts` with the prompt's usage reported right after `Start`, as the decoder does at
+/// `message_start` so that a stream cut short still has its input tokens on record.
+fn with_start_usage(mut parts: Vec<StreamPart>, usage: Usage) -> Vec<StreamPart> {
+    parts.insert(1, StreamPart::Usage(usage));
+    parts
+}
+
 #[test]
 fn text_stream_decodes_to_exact_parts() {
+    let start = Usage {
+        input_tokens: 25,
+        output_tokens: 1,
+        ..Usage::default()
+    };
     assert_eq!(
         decode_stream(&[&fixture("stream_text.sse")]).unwrap(),
-        text_stream_parts()
+        with_start_usage(text_stream_parts(), start)
     );
 }
 
 #[test]
 fn thinking_and_tool_stream_decodes_with_tool_ordinals() {
+    let start = Usage {
+        input_tokens: 792,
+        cached_input_tokens: 300,
+        cache_write_tokens: 20,
+        output_tokens: 2,
+        ..Usage::default()
+    };
     assert_eq!(
         decode_stream(&[&fixture("stream_thinking_tool.sse")]).unwrap(),
-        thinking_tool_stream_parts()
+        with_start_usage(thinking_tool_stream_parts(), start)
     );
 }
 
@@ -342,6 +361,11 @@ fn error_event_mid_stream_is_an_error_with_its_message() {
                 id: "msg_01Overloaded".into(),
                 model: "claude-sonnet-4-5-20250929".into(),
             },
+            StreamPart::Usage(Usage {
+                input_tokens: 25,
+                output_tokens: 1,
+                ..Usage::default()
+            }),
             StreamPart::TextDelta { text: "Hel".into() },
         ]
     );

@@ -60,6 +60,11 @@ impl Decoder {
         if let Some(u) = message.get("usage").filter(|u| !u.is_null()) {
             let usage = decode_usage(as_object(u, "message_start.message.usage")?, path)?;
             self.usage.merge_max(&usage);
+            // Report the prompt's count now: a stream that ends early (the client leaves,
+            // the upstream breaks) still has its input tokens on record.
+            if self.usage.input_tokens > 0 {
+                out.push(StreamPart::Usage(self.usage));
+            }
         }
         Ok(())
     }
