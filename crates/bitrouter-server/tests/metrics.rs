@@ -105,3 +105,49 @@ async fn counters_move_as_calls_are_made() {
     // The scrape itself is in flight while it renders.
     assert_eq!(sample(&text, "bitrouter_active_requests "), 1.0);
 }
+
+#[tokio::test]
+async fn the_exposition_passes_promtool() {
+    let Ok(found) = std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+    else {
+        eprintln!("skipped: promtool is not installed (Debian's prometheus package has it)");
+        return;
+    };
+    assert!(found.status.success());
+    let upstream = FakeUpstream::start().await.unwrap();
+    let base = upstream.base_url();
+    let gw = gateway(&[
+        ("OPENAI_API_KEY", DEFAULT_API_KEY),
+        ("BITROUTER_OPENAI_API_BASE", &base),
+    ])
+    .await;
+    post_json(&gw.url("/v1/chat/completions"), &chat("gpt-4o-mini")).await;
+    post_json(&gw.url("/v1/chat/completions"), &chat("nope")).await;
+    let text = get(&gw.url("/metrics")).await.text();
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{report}\n---\n{text}"
+    );
+}

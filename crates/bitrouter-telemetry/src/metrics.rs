@@ -196,13 +196,14 @@ impl Metrics {
         }
     }
 
-    /// The text exposition of every metric.
+    /// Every metric in the Prometheus text format 0.0.4 (what `promtool check metrics` and
+    /// every scraper accept).
     pub fn encode(&self) -> String {
-        let mut out = String::new();
-        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
-            let _ = writeln!(out, "# encoding failed");
+        let mut open = String::new();
+        if prometheus_client::encoding::text::encode(&mut open, &self.registry).is_err() {
+            let _ = writeln!(open, "# encoding failed");
         }
-        out
+        to_prometheus_text(&open)
     }
 
     /// The in-flight request gauge (for [`InFlightLayer`](crate::InFlightLayer)).
@@ -241,6 +242,34 @@ impl Metrics {
         self.ledger_dropped
             .set(i64::try_from(dropped).unwrap_or(i64::MAX));
     }
+}
+
+/// The encoder writes OpenMetrics, where a counter family `x` has samples `x_total`; the
+/// Prometheus text format names the family `x_total` too, and has no `# EOF`.
+fn to_prometheus_text(open: &str) -> String {
+    let counters: std::collections::HashSet<&str> = open
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(open.len() + 64);
+    for line in open.lines() {
+        if line == "# EOF" {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            (counters.contains(name) && !name.ends_with("_total"))
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        match renamed {
+            Some(l) => out.push_str(&l),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Keeps a stream counted in `active_streams` until dropped.
