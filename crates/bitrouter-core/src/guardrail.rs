@@ -32,6 +32,10 @@ pub struct GuardContext<'a> {
     pub model: &'a str,
     /// The protocol the client speaks.
     pub inbound: Protocol,
+    /// The virtual key's id, when the call carries one (rules may apply to some keys only).
+    pub key: Option<&'a str>,
+    /// The key's user, when known.
+    pub user: Option<&'a str>,
 }
 
 /// Per-stream state of a guardrail, created for each streamed answer.
@@ -74,7 +78,7 @@ pub trait StreamGuard: Send {
 /// }
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let cx = GuardContext { request_id: "r1", model: "gpt-4o-mini", inbound: Protocol::OpenaiChat };
+/// let cx = GuardContext { request_id: "r1", model: "gpt-4o-mini", inbound: Protocol::OpenaiChat, key: None, user: None };
 /// let mut request = ChatRequest {
 ///     messages: vec![Message::text(Role::User, "my password is hunter2")],
 ///     ..ChatRequest::default()

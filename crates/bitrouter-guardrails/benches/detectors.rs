@@ -95,6 +95,8 @@ fn stream(c: &mut Criterion) {
         request_id: "bench",
         model: "gpt-4o",
         inbound: Protocol::OpenaiChat,
+        key: None,
+        user: None,
     };
     let chunks: Vec<String> = text
         .as_bytes()

@@ -261,14 +261,14 @@ impl Guardrail for GuardrailEngine {
     }
 
     async fn check_request(&self, cx: GuardContext<'_>, request: &mut ChatRequest) -> Verdict {
-        self.for_call(None, None).request(cx, request)
+        self.for_call(cx.key, cx.user).request(cx, request)
     }
 
     async fn check_response(&self, cx: GuardContext<'_>, response: &mut ChatResponse) -> Verdict {
-        self.for_call(None, None).response(cx, response)
+        self.for_call(cx.key, cx.user).response(cx, response)
     }
 
     fn stream_guard(&self, cx: GuardContext<'_>) -> Option<Box<dyn StreamGuard>> {
-        self.for_call(None, None).stream(cx)
+        self.for_call(cx.key, cx.user).stream(cx)
     }
 }

@@ -25,7 +25,7 @@
 //!     messages: vec![Message::text(Role::User, "card 4111 1111 1111 1111 please")],
 //!     ..ChatRequest::default()
 //! };
-//! let cx = GuardContext { request_id: "r1", model: "gpt-4o", inbound: Protocol::OpenaiChat };
+//! let cx = GuardContext { request_id: "r1", model: "gpt-4o", inbound: Protocol::OpenaiChat, key: None, user: None };
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! assert_eq!(engine.check_request(cx, &mut request).await, Verdict::Modified);
 //! # });

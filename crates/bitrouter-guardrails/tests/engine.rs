@@ -28,6 +28,8 @@ fn cx(model: &str) -> GuardContext<'_> {
         request_id: "req-1",
         model,
         inbound: Protocol::OpenaiChat,
+        key: None,
+        user: None,
     }
 }
 

@@ -22,6 +22,8 @@ fn guard(yaml: &str) -> (Box<dyn StreamGuard>, Arc<MemoryFindings>) {
         request_id: "req-s",
         model: "gpt-4o",
         inbound: Protocol::AnthropicMessages,
+        key: None,
+        user: None,
     };
     (engine.stream_guard(cx).unwrap(), sink)
 }
@@ -241,6 +243,8 @@ fn no_stream_guard_without_answer_rules() {
         request_id: "r",
         model: "m",
         inbound: Protocol::OpenaiChat,
+        key: None,
+        user: None,
     };
     assert!(engine.stream_guard(cx).is_none());
 }

@@ -114,14 +114,27 @@ impl Gateway {
                 ))
             }
         };
+        let guardrail_rules = match file {
+            Some(f) => {
+                let rules = f.config.guardrails.clone();
+                bitrouter_guardrails::GuardrailEngine::new(
+                    &rules,
+                    Arc::new(bitrouter_guardrails::DiscardFindings),
+                )
+                .map_err(|e| StartError::Config(format!("guardrails: {e}")))?;
+                rules
+            }
+            None => bitrouter_guardrails::GuardrailsConfig::default(),
+        };
         let providers: Vec<Arc<dyn Provider>> = handles
             .iter()
             .map(|h| h.clone() as Arc<dyn Provider>)
             .chain(others)
             .collect();
-        Ok(Gateway::assemble(
-            config, router, providers, models, health, handles, prices,
-        ))
+        let mut gateway =
+            Gateway::assemble(config, router, providers, models, health, handles, prices);
+        gateway.guardrail_rules = guardrail_rules;
+        Ok(gateway)
     }
 }
 

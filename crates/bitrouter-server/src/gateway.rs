@@ -110,6 +110,10 @@ pub struct Gateway {
     pub(crate) prices: Arc<PriceTable>,
     pub(crate) observers: Observers,
     pub(crate) keys: Option<Arc<KeyAuthority>>,
+    /// Where guardrail findings are stored, when there is a database.
+    pub(crate) findings_storage: Option<bitrouter_storage::Storage>,
+    /// Rules from the file's `guardrails:` section, compiled into an engine per gateway.
+    pub(crate) guardrail_rules: bitrouter_guardrails::GuardrailsConfig,
     pub(crate) info: Arc<GatewayInfo>,
 }
 
@@ -153,6 +157,8 @@ impl Gateway {
             prices: Arc::new(PriceTable::builtin()),
             observers: Observers::default(),
             keys: None,
+            findings_storage: None,
+            guardrail_rules: bitrouter_guardrails::GuardrailsConfig::default(),
             info: Arc::new(info),
         }
     }
@@ -193,10 +199,30 @@ impl Gateway {
         self.with_sink(Arc::new(crate::ledger_sink::LedgerSink::new(handle)))
     }
 
-    /// Checks virtual keys, limits and budgets with `keys`; kept across reloads.
+    /// Checks virtual keys, limits and budgets with `keys`; kept across reloads. Guardrail
+    /// findings are stored in the same database.
     pub fn with_keys(mut self, keys: Arc<KeyAuthority>) -> Self {
+        self.findings_storage = Some(keys.storage().clone());
         self.keys = Some(keys);
         self
+    }
+
+    /// The guardrails in force: those added with [`with_guardrail`](Self::with_guardrail),
+    /// then the engine of the file's rules, reporting findings to the metrics and the ledger.
+    pub(crate) fn all_guardrails(&self) -> Vec<Arc<dyn Guardrail>> {
+        let mut all = self.guardrails.clone();
+        if !self.guardrail_rules.rules.is_empty() {
+            let sink = Arc::new(crate::findings::FindingsRecorder::new(
+                self.findings_storage.clone(),
+                self.observers.metrics.clone(),
+            ));
+            match bitrouter_guardrails::GuardrailEngine::new(&self.guardrail_rules, sink) {
+                Ok(engine) => all.push(Arc::new(engine)),
+                // Checked when the file was loaded; unreachable in practice.
+                Err(e) => tracing::error!("guardrails disabled: {e}"),
+            }
+        }
+        all
     }
 
     /// The metrics and sinks calls are reported to.
@@ -215,6 +241,7 @@ impl Gateway {
         let previous = previous_gateway.info();
         self.observers = previous_gateway.observers.clone();
         self.keys = previous_gateway.keys.clone();
+        self.findings_storage = previous_gateway.findings_storage.clone();
         let info = GatewayInfo {
             instance_id: previous.instance_id.clone(),
             started: previous.started,

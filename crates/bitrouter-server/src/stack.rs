@@ -51,7 +51,7 @@ pub(crate) fn call_segment(gw: &Gateway) -> CallService {
             None => AuthLayer::pass_through(),
         })
         // Guardrails before routing, so a blocked request never reaches any upstream.
-        .layer(GuardrailLayer::new(gw.guardrails.clone()))
+        .layer(GuardrailLayer::new(gw.all_guardrails()))
         // Routing walks the fallback chain; each attempt goes to the dispatcher.
         .layer(RoutingLayer::new(gw.router.clone(), gw.health.clone()))
         .service(Dispatch::new(gw.providers.clone(), &gw.info.instance_id));

@@ -49,6 +49,12 @@ struct CostLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FindingLabels {
+    rule: String,
+    action: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct NameLabels {
     name: String,
 }
@@ -68,6 +74,7 @@ pub struct Metrics {
     active_requests: Gauge,
     active_streams: Gauge,
     guardrail_rejections: Family<NameLabels, Counter>,
+    guardrail_findings: Family<FindingLabels, Counter>,
     auth_rejections: Family<NameLabels, Counter>,
     ledger_queue: Gauge,
     ledger_dropped: Gauge,
@@ -159,6 +166,12 @@ impl Metrics {
             "Calls or streams a guardrail blocked, by guardrail",
             guardrail_rejections.clone(),
         );
+        let guardrail_findings = Family::<FindingLabels, Counter>::default();
+        registry.register(
+            "guardrail_findings",
+            "Guardrail matches by rule and action (inspect, redact, block)",
+            guardrail_findings.clone(),
+        );
         let auth_rejections = Family::<NameLabels, Counter>::default();
         registry.register(
             "auth_rejections",
@@ -190,6 +203,7 @@ impl Metrics {
             active_requests,
             active_streams,
             guardrail_rejections,
+            guardrail_findings,
             auth_rejections,
             ledger_queue,
             ledger_dropped,
@@ -222,6 +236,16 @@ impl Metrics {
         self.guardrail_rejections
             .get_or_create(&NameLabels {
                 name: guardrail.to_owned(),
+            })
+            .inc();
+    }
+
+    /// A guardrail rule matched (labels are the configured rule names: few by design).
+    pub fn guardrail_finding(&self, rule: &str, action: &str) {
+        self.guardrail_findings
+            .get_or_create(&FindingLabels {
+                rule: rule.to_owned(),
+                action: action.to_owned(),
             })
             .inc();
     }

@@ -104,10 +104,22 @@ where
             };
             let request_id = call.request_id.clone();
             let model = call.model.clone();
+            let (key, user) = {
+                let grant = call
+                    .grant
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                (
+                    grant.as_ref().map(|g| g.key_id.clone()),
+                    grant.as_ref().map(|g| g.user_id.clone()),
+                )
+            };
             let cx = GuardContext {
                 request_id: &request_id,
                 model: &model,
                 inbound: call.inbound,
+                key: key.as_deref(),
+                user: user.as_deref(),
             };
             let mut modified = false;
             for g in guardrails.iter() {
