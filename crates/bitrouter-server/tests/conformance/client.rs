@@ -1,6 +1,11 @@
 //! The client side of the conformance suite: requests written in each protocol, and answers
 //! read back the way that protocol's SDK would, into one comparable shape.
 
+#![allow(
+    dead_code,
+    reason = "each test file that includes this module uses a different subset"
+)]
+
 use bitrouter_core::Protocol;
 use bitrouter_protocols::SseDecoder;
 use serde_json::{Value, json};
