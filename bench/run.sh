@@ -4,7 +4,7 @@
 #   bench/run.sh            # ~4 minutes after the build
 #   bench/run.sh --quick    # ~1 minute
 #   bench/run.sh --no-pin   # let the kernel place the processes (default: taskset pinning)
-#   bench/run.sh --features # turn on virtual key / SQLite ledger / metrics (see USER FEATURES)
+#   bench/run.sh --no-features # without the virtual key (the ledger and metrics are always on)
 #
 # Environment: BENCH_LOADGEN=oha|client (default oha, installed into bench/.cache when
 # missing; falls back to the built-in client if the install fails), CARGO_TARGET_DIR.
@@ -17,12 +17,13 @@ CACHE="${BENCH_CACHE:-$BENCH/.cache}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$CARGO_TARGET_DIR/release"
 
-DURATION=5 WARMUP=0.5 STARTUP_RUNS=7 OPEN_STREAMS=1000 PIN=1 FEATURES=0
+DURATION=5 WARMUP=0.5 STARTUP_RUNS=7 OPEN_STREAMS=1000 PIN=1 FEATURES=1
 for arg in "$@"; do
   case "$arg" in
     --quick) DURATION=1.5 WARMUP=0.3 STARTUP_RUNS=3 ;;
     --no-pin) PIN=0 ;;
     --features) FEATURES=1 ;;
+    --no-features) FEATURES=0 ;;
     -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
@@ -86,17 +87,16 @@ start_fake() {
 }
 
 # ---------------------------------------------------------------- USER FEATURES
-# BitRouter should be measured with what a user has on: a virtual key, the spend ledger on
-# SQLite, metrics. None of these exists in the binary yet. When they land, set them here
-# (environment or arguments) and run with --features; the client then sends the virtual key.
+# BitRouter is measured with what a user has on: the spend ledger on SQLite and the metrics
+# (always on in the binary), and a virtual key on every call (off with --no-features).
 ROUTER_ARGS=()
-CLIENT_KEY="sk-bench-client"   # BitRouter passes any client key through today
+CLIENT_KEY="sk-bench-client"   # any client key passes while no virtual key exists
+export BITROUTER_HOME="$OUT/home"; mkdir -p "$BITROUTER_HOME"
 enable_user_features() {
-  export BITROUTER_HOME="$OUT/home"; mkdir -p "$BITROUTER_HOME"
-  # TODO(virtual keys): create a key, e.g. CLIENT_KEY=$("$BIN/bitrouter" keys create --json | …)
-  # TODO(ledger): e.g. ROUTER_ARGS+=(--ledger "sqlite://$BITROUTER_HOME/ledger.db")
-  # TODO(metrics): e.g. ROUTER_ARGS+=(--metrics) and scrape /metrics once at the end
-  log "--features: virtual keys, the SQLite ledger and metrics are not built yet; running without them"
+  CLIENT_KEY=$("$BIN/bitrouter" key create --user bench --name load --json \
+    | sed -n 's/.*"secret":"\(brvk_[0-9a-f]*\)".*/\1/p')
+  [ -n "$CLIENT_KEY" ] || { log "could not create a virtual key"; exit 1; }
+  log "virtual key created: every call carries it and is checked (and ledgered) by BitRouter"
 }
 [ "$FEATURES" = 1 ] && enable_user_features
 
@@ -191,6 +191,17 @@ for load in c=1 c=64; do
 done
 measure peak_rss_mb "$(awk "BEGIN{printf \"%.1f\", $(rss_kb "$ROUTER_PID" VmHWM)/1024}")"
 measure after_load_rss_mb "$(awk "BEGIN{printf \"%.1f\", $(rss_kb "$ROUTER_PID" VmRSS)/1024}")"
+# BitRouter's own view of its overhead over every call above (the overhead histogram).
+METRICS=$( (exec 3<>"/dev/tcp/127.0.0.1/$ROUTER_PORT" && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3) 2>/dev/null || true)
+echo "$METRICS" > "$OUT/metrics.txt"
+for key in 'translated="false",streamed="false"' 'translated="true",streamed="false"' 'translated="false",streamed="true"' 'translated="true",streamed="true"'; do
+  sum=$(grep "^bitrouter_overhead_seconds_sum{.*$key" <<<"$METRICS" | awk '{s+=$NF} END{print s+0}')
+  count=$(grep "^bitrouter_overhead_seconds_count{.*$key" <<<"$METRICS" | awk '{s+=$NF} END{print s+0}')
+  name=$(sed 's/translated="\(.*\)",streamed="\(.*\)"/overhead_avg_us_translated_\1_streamed_\2/' <<<"$key")
+  [ "$count" != 0 ] && measure "$name" "$(awk -v s="$sum" -v c="$count" 'BEGIN{printf "%.1f", s/c*1e6}')"
+done
+LEDGER_ROWS=$(grep '^bitrouter_ledger_dropped ' <<<"$METRICS" | awk '{print $NF}')
+measure ledger_dropped "${LEDGER_ROWS:-0}"
 kill "$ROUTER_PID"
 
 # ---------------------------------------------------------------- 1,000 open streams
@@ -213,7 +224,7 @@ measure open_streams_peak_rss_mb "$(awk "BEGIN{printf \"%.1f\", $(sed -n 's/.*"p
   echo "# BitRouter load benchmark, $STAMP"
   echo
   echo "$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)); pinning: $([ "$PIN" = 1 ] && echo 'generator+fakes CPU 0, BitRouter CPU 1' || echo none);"
-  echo "plain requests by $([ -n "$OHA" ] && echo oha || echo bench-client), streams by bench-client; ${DURATION}s per row; user features: $([ "$FEATURES" = 1 ] && echo requested || echo off)."
+  echo "plain requests by $([ -n "$OHA" ] && echo oha || echo bench-client), streams by bench-client; ${DURATION}s per row; SQLite ledger and metrics on, virtual key $([ "$FEATURES" = 1 ] && echo on || echo off)."
   echo "Load average before the run: $LOAD_BEFORE, after: $(cut -d' ' -f1 /proc/loadavg) (above ~0.5 means other work shared the CPUs)."
   echo "Latencies in µs; 'added' = BitRouter row minus the direct row to the same upstream in this run."
   echo
