@@ -153,7 +153,7 @@ async fn two_processes_share_one_budget() {
     let ok = statuses.iter().filter(|s| **s == 200).count();
     let over = statuses.iter().filter(|s| **s == 402).count();
     assert!(
-        ok >= 1 && ok <= 5,
+        (1..=5).contains(&ok),
         "one budget across both processes: {ok} ran ({statuses:?})"
     );
     assert_eq!(ok + over, 50, "{statuses:?}");
