@@ -59,6 +59,7 @@ where
 }
 
 /// One base in front of four one-protocol fakes.
+#[derive(Debug)]
 pub struct MultiProtocol {
     pub addr: SocketAddr,
     pub chat: FakeUpstream,
@@ -155,6 +156,7 @@ pub struct Seen {
 }
 
 /// An Ollama / LM Studio stand-in.
+#[derive(Debug)]
 pub struct LocalServer {
     pub addr: SocketAddr,
     pub seen: Arc<Mutex<Vec<Seen>>>,
