@@ -90,7 +90,12 @@ impl Provider for HttpProvider {
         &self.settings.id
     }
 
-    async fn send(&self, request: ProviderRequest) -> Result<ProviderResponse, ProviderError> {
+    async fn send(&self, mut request: ProviderRequest) -> Result<ProviderResponse, ProviderError> {
+        // Gateways that serve each model on one protocol (OpenCode) pick it here; the answer
+        // carries that protocol, so the server translates it back for the client.
+        request.target.protocol = self
+            .settings
+            .protocol_for(&request.target.model, request.target.protocol);
         let body = outbound::body(&request)?;
         let mut last_error = None;
         let mut soonest: Option<std::time::Duration> = None;

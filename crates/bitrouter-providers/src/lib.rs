@@ -2,6 +2,9 @@
 //!
 //! - [`BUILTINS`]: the providers BitRouter knows without configuration, and
 //!   [`from_env`]: which of them the environment switches on (zero-config).
+//! - [`discover_models`]: at start-up, the models of providers configured with
+//!   `discover_models`, and the local servers (Ollama, LM Studio) that answer, in one
+//!   bounded round.
 //! - [`HttpProvider`]: a [`bitrouter_core::Provider`] that calls one upstream over the shared
 //!   pooled [`UpstreamClient`], forwarding same-protocol bodies untouched but for the model
 //!   name, and translating otherwise.
@@ -18,7 +21,9 @@ mod answer;
 mod bedrock;
 mod builtin;
 mod client;
+mod discovery;
 mod http_provider;
+mod local;
 mod outbound;
 mod settings;
 
@@ -29,7 +34,11 @@ pub use bedrock::{
     EventStreamDecoder, FrameError, HeaderValue, SigV4Request, SignedV4, amz_date,
     bedrock_settings, crc32, default_base, sha256_hex, sign_v4,
 };
-pub use builtin::{AuthStyle, BUILTINS, Builtin, RESERVED_IDS, builtin};
+pub use builtin::{AuthStyle, BUILTINS, Builtin, ModelProtocol, RESERVED_IDS, builtin};
 pub use client::{Timeouts, UpstreamClient};
+pub use discovery::{DISCOVERY_TIMEOUT, ModelQuery, discover_models, list_models};
 pub use http_provider::HttpProvider;
-pub use settings::{CLIENT_SIDE_VARS, ProviderSettings, from_env};
+pub use local::{LOCAL_SERVERS, PROBE_TIMEOUT};
+pub use settings::{
+    CLIENT_SIDE_VARS, OPENROUTER_REFERER, OPENROUTER_TITLE, ProviderSettings, from_env,
+};

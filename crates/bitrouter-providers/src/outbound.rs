@@ -40,10 +40,15 @@ pub(crate) fn body(request: &ProviderRequest) -> Result<Bytes, ProviderError> {
         RequestBody::Wire(wire) if wire.protocol == target.protocol => {
             return passthrough(&wire.bytes, target.protocol, &target.model, request.stream);
         }
+        // A gateway that serves each model on one protocol may get a body in another one;
+        // the URL's model and stream flag are the target's.
         RequestBody::Wire(wire) => bitrouter_protocols::decode_request(
             wire.protocol,
             &wire.bytes,
-            &RequestContext::default(),
+            &RequestContext {
+                path_model: Some(&target.model),
+                path_stream: request.stream,
+            },
         )
         .map_err(|e| ProviderError::Unsupported { message: e.message })?,
         RequestBody::Canonical(c) => (**c).clone(),
@@ -120,6 +125,7 @@ pub(crate) fn http_request(
         .ok_or_else(|| bad_base(settings, &uri))?;
     headers.extend(request.headers.clone());
     add_headers(headers, settings, api_key, target.protocol, request.stream)?;
+    extra(headers, &request.headers, settings, target.protocol)?;
     builder
         .body(Full::new(body))
         .map_err(|_| bad_base(settings, &uri))
@@ -149,9 +155,9 @@ fn add_headers(
     }
     // A local server without keys (Ollama, LM Studio) gets no credentials at all.
     if api_key.is_empty() {
-        return extra(headers, settings, protocol, value);
+        return Ok(());
     }
-    match settings.auth {
+    match settings.auth.for_protocol(protocol) {
         AuthStyle::Bearer => {
             let mut v = value(&format!("Bearer {api_key}"))?;
             v.set_sensitive(true);
@@ -167,16 +173,19 @@ fn add_headers(
             v.set_sensitive(true);
             headers.insert(HeaderName::from_static("x-goog-api-key"), v);
         }
+        // `for_protocol` never answers `PerProtocol`.
+        AuthStyle::PerProtocol => {}
     }
-    extra(headers, settings, protocol, value)
+    Ok(())
 }
 
-/// The protocol's fixed headers and the provider's configured ones.
+/// The protocol's fixed headers and the provider's configured ones. A header the client
+/// sent (only those the server forwards reach here) keeps the client's value.
 fn extra(
     headers: &mut HeaderMap,
+    from_client: &HeaderMap,
     settings: &ProviderSettings,
     protocol: Protocol,
-    value: impl Fn(&str) -> Result<HeaderValue, ProviderError>,
 ) -> Result<(), ProviderError> {
     if protocol == Protocol::AnthropicMessages && !headers.contains_key("anthropic-version") {
         headers.insert(
@@ -191,7 +200,16 @@ fn extra(
                 settings.id
             ),
         })?;
-        headers.insert(name, value(v)?);
+        if from_client.contains_key(&name) {
+            continue;
+        }
+        let v = HeaderValue::from_str(v.trim()).map_err(|_| ProviderError::Config {
+            message: format!(
+                "provider `{}`: the value of header `{name}` holds characters HTTP does not allow",
+                settings.id
+            ),
+        })?;
+        headers.insert(name, v);
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use bitrouter_config::{ConfigFile, ProviderConfig};
 use bitrouter_core::{Protocol, Provider};
 use bitrouter_providers::{
     Account, AccountStrategy, AuthStyle, BUILTINS, HttpProvider, ProviderSettings, RESERVED_IDS,
-    Timeouts, UpstreamClient, builtin, from_env,
+    Timeouts, UpstreamClient, builtin, discover_models, from_env,
 };
 use bitrouter_router::{
     BreakerSettings, CatalogRouter, HealthBook, PolicyRouter, ProviderEntry, ProviderRole, Vendor,
@@ -63,6 +63,18 @@ impl Gateway {
         for note in &notes {
             tracing::warn!("{note}");
         }
+        // Start-up waits for this at most DISCOVERY_TIMEOUT (local probes: PROBE_TIMEOUT).
+        let discover: Vec<&str> = file
+            .map(|f| {
+                f.config
+                    .providers
+                    .iter()
+                    .filter(|(_, pc)| pc.discover_models)
+                    .map(|(id, _)| id)
+                    .collect()
+            })
+            .unwrap_or_default();
+        discover_models(&mut settings, &discover, env);
         check_loops(&settings, config.listen)?;
         let mut catalog = catalog_router(&settings, file);
         let client = UpstreamClient::new(config.timeouts);
@@ -263,6 +275,14 @@ fn provider_settings(
         .map(|d| d.extra_headers.clone())
         .unwrap_or_default();
     extra_headers.extend(pc.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut models: Vec<String> = inherited.map(|d| d.models.clone()).unwrap_or_default();
+    models.extend(
+        pc.models
+            .iter()
+            .filter(|m| !models.contains(m))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
     Ok(ProviderSettings {
         id: Arc::from(id),
         protocol,
@@ -275,6 +295,10 @@ fn provider_settings(
         timeouts: (timeouts != defaults).then_some(timeouts),
         auth,
         extra_headers,
+        model_protocols: inherited
+            .map(|d| d.model_protocols.clone())
+            .unwrap_or_default(),
+        models,
         builtin: kind,
         source: format!("bitrouter.yaml providers.{id}"),
     })
@@ -290,13 +314,22 @@ pub fn catalog_router(settings: &[ProviderSettings], file: Option<&ConfigFile>) 
                 Some(b) if b.aggregator => ProviderRole::Aggregator,
                 Some(b) => match Vendor::ALL.into_iter().find(|v| v.provider_id() == b.id) {
                     Some(v) => ProviderRole::Vendor(v),
-                    None => ProviderRole::Listed(Vec::new()),
+                    None => ProviderRole::Listed(s.models.clone()),
                 },
-                None => ProviderRole::Listed(
-                    file.and_then(|f| f.config.providers.get(&s.id))
+                // Configured, discovered or a local server's models.
+                None => {
+                    let mut models = s.models.clone();
+                    let configured = file
+                        .and_then(|f| f.config.providers.get(&s.id))
                         .map(|p| p.models.clone())
-                        .unwrap_or_default(),
-                ),
+                        .unwrap_or_default();
+                    for m in configured {
+                        if !models.contains(&m) {
+                            models.push(m);
+                        }
+                    }
+                    ProviderRole::Listed(models)
+                }
             };
             ProviderEntry {
                 id: s.id.clone(),
