@@ -9,6 +9,8 @@ pub const KEY_VARS: &[(&str, &str)] = &[
     ("anthropic", "ANTHROPIC_API_KEY"),
     ("google", "GEMINI_API_KEY or GOOGLE_API_KEY"),
     ("openrouter", "OPENROUTER_API_KEY"),
+    ("opencode", "OPENCODE_API_KEY"),
+    ("opencode-go", "OPENCODE_API_KEY"),
 ];
 
 fn key_var(id: &str) -> &'static str {

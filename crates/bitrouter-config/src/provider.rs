@@ -11,18 +11,18 @@ use crate::units::opt_duration;
 
 /// The built-in provider ids a `kind` may name, in routing priority order. Kept equal to
 /// `bitrouter_providers::BUILTINS` by a test.
-pub const BUILTIN_KINDS: &[&str] = &["openai", "anthropic", "google", "openrouter"];
+pub const BUILTIN_KINDS: &[&str] = &[
+    "openai",
+    "anthropic",
+    "google",
+    "openrouter",
+    "opencode",
+    "opencode-go",
+];
 
 /// Ids reserved for built-in providers that need sign-in or a later release. Kept equal to
 /// `bitrouter_providers::RESERVED_IDS` by a test.
-pub const RESERVED_IDS: &[&str] = &[
-    "opencode",
-    "bedrock",
-    "copilot",
-    "codex",
-    "claude",
-    "bitrouter",
-];
+pub const RESERVED_IDS: &[&str] = &["bedrock", "copilot", "codex", "claude", "bitrouter"];
 
 /// An API key. Its `Debug` never shows the value.
 #[derive(Clone, PartialEq, Eq, Deserialize)]

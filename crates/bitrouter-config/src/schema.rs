@@ -28,7 +28,7 @@ pub fn json_schema() -> Value {
     let provider = strict(
         "An upstream. A built-in id (openai, anthropic, google, openrouter) needs no keys; a custom id needs `kind`, or `protocol` and `api_base`.",
         json!({
-            "kind": { "enum": ["openai", "anthropic", "google", "openrouter"], "description": "Built-in provider whose protocol, base, auth and models this one inherits." },
+            "kind": { "enum": ["openai", "anthropic", "google", "openrouter", "opencode", "opencode-go"], "description": "Built-in provider whose protocol, base, auth and models this one inherits." },
             "protocol": { "enum": ["openai_chat", "openai_responses", "anthropic_messages", "google_generate_content"], "description": "The protocol the upstream speaks." },
             "api_base": { "type": "string", "format": "uri", "description": "Upstream base including the version prefix. https unless loopback or allow_http; never BitRouter itself." },
             "api_key": { "type": "string", "description": "The API key. Exclusive with accounts." },

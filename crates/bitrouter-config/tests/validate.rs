@@ -83,7 +83,7 @@ fn unknown_kind_lists_the_built_ins() {
     assert_eq!(
         errs,
         [
-            "bitrouter.yaml:3:5: unknown provider kind `opnai`: did you mean `openai`?\n  hint: `kind` names a built-in provider: openai, anthropic, google, openrouter"
+            "bitrouter.yaml:3:5: unknown provider kind `opnai`: did you mean `openai`?\n  hint: `kind` names a built-in provider: openai, anthropic, google, openrouter, opencode, opencode-go"
         ]
     );
 }
@@ -213,7 +213,8 @@ fn commented_examples_in_the_template_are_valid_when_uncommented() {
     })
     .unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(file.validate(listen()), Ok(()), "{text}");
-    assert_eq!(file.config.providers.len(), 6);
+    // The four first built-ins, OpenCode Zen and Go, and the two custom examples.
+    assert_eq!(file.config.providers.len(), 8);
     assert_eq!(file.config.routing.rules.len(), 1);
 }
 
