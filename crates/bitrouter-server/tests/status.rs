@@ -140,6 +140,53 @@ async fn status_counts_the_last_minute_and_shows_an_open_circuit() {
 }
 
 #[tokio::test]
+async fn the_window_and_todays_spend_survive_a_reload() {
+    let upstream = FakeUpstream::start().await.unwrap();
+    let base = upstream.base_url();
+    let env = [
+        ("OPENAI_API_KEY", DEFAULT_API_KEY),
+        ("BITROUTER_OPENAI_API_BASE", base.as_str()),
+    ];
+    let build = || {
+        let config = bitrouter_server::ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..bitrouter_server::ServerConfig::default()
+        };
+        bitrouter_server::Gateway::from_env(config, &|k| {
+            env.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap()
+    };
+    let server = build().bind().await.unwrap();
+    let live = server.live();
+    let addr = server.local_addr();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    let reply = post_json(
+        &format!("http://{addr}/v1/chat/completions"),
+        &chat("gpt-4o-mini"),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let spent = get(&format!("http://{addr}/bitrouter/status")).await.json()["spend_today_usd"]
+        .as_f64()
+        .unwrap();
+    assert!(spent > 0.0);
+
+    live.replace(build());
+    let s = get(&format!("http://{addr}/bitrouter/status")).await.json();
+    assert_eq!(s["reloads"], 1);
+    assert_eq!(s["requests_per_minute"], 1);
+    assert_eq!(s["spend_today_usd"].as_f64(), Some(spent));
+    let _ = tx.send(());
+    task.await.unwrap();
+}
+
+#[tokio::test]
 async fn only_get_is_served() {
     let gw = gateway(&[("OPENAI_API_KEY", DEFAULT_API_KEY)]).await;
     let reply = post_json(&gw.url("/bitrouter/status"), &json!({})).await;
