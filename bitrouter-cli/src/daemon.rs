@@ -11,7 +11,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
-use crate::{JsonArg, health, home, settings};
+use crate::{JsonArg, health, home, settings, top};
 
 /// Set by `start` for the child: where to write the state file.
 const STATE_VAR: &str = "BITROUTER_DAEMON_STATE";
@@ -282,6 +282,7 @@ pub fn reload(config: Option<&Path>, json: JsonArg) -> Result<ExitCode, String> 
     ))
 }
 
+/// Whether the daemon runs and, when it answers, its live view (`GET /bitrouter/status`).
 pub fn status(json: JsonArg) -> Result<ExitCode, String> {
     let Some(state) = running()? else {
         print(
@@ -292,6 +293,7 @@ pub fn status(json: JsonArg) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(NOT_RUNNING));
     };
     let health = health::get(state.listen, Duration::from_secs(2));
+    let live = health.as_ref().and_then(|_| top::fetch(state.listen));
     let value = serde_json::json!({
         "running": true,
         "pid": state.pid,
@@ -301,9 +303,19 @@ pub fn status(json: JsonArg) -> Result<ExitCode, String> {
         "version": health.as_ref().and_then(|h| h.get("version")).cloned(),
         "providers": health.as_ref().and_then(|h| h.get("providers")).cloned(),
         "log": state.log,
+        "live": live,
     });
-    let text = match &health {
-        Some(h) => format!(
+    let text = match (&health, &live) {
+        (_, Some(live)) => format!(
+            "{}
+log: {}",
+            top::view(live).trim_end(),
+            state
+                .log
+                .as_ref()
+                .map_or_else(|| "-".into(), |p| p.display().to_string())
+        ),
+        (Some(h), None) => format!(
             "BitRouter is running (pid {}) on http://{}\nuptime: {} s\nproviders: {}",
             state.pid,
             state.listen,
@@ -318,7 +330,7 @@ pub fn status(json: JsonArg) -> Result<ExitCode, String> {
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "none".into())
         ),
-        None => format!(
+        (None, _) => format!(
             "BitRouter (pid {}) is running on http://{} but not answering",
             state.pid, state.listen
         ),

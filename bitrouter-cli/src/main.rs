@@ -15,6 +15,7 @@ mod services;
 mod settings;
 mod table;
 mod time_args;
+mod top;
 mod usage;
 mod users;
 
@@ -47,8 +48,11 @@ enum Command {
     Stop(StopArgs),
     /// Stop, then start the background proxy.
     Restart(ListenArgs),
-    /// Show whether the background proxy runs, where, and what it serves.
-    Status(JsonArg),
+    /// Show whether the background proxy runs, where, and how it is doing: uptime, requests
+    /// and errors per minute, spend today, each provider's health.
+    Status(StatusArgs),
+    /// The live view of `status`, redrawn until Ctrl-C (same as `status --watch`).
+    Top(WatchArgs),
     /// Apply a changed configuration file to the running proxy without dropping requests.
     Reload(JsonArg),
     /// Show how a model name resolves: provider, upstream model, protocol, price, health, why.
@@ -163,6 +167,38 @@ struct StopArgs {
     json: JsonArg,
 }
 
+#[derive(Debug, clap::Args)]
+struct StatusArgs {
+    /// Redraw the view every interval until Ctrl-C, like `bitrouter top`.
+    #[arg(long)]
+    watch: bool,
+    #[command(flatten)]
+    every: WatchArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct WatchArgs {
+    /// How often to redraw: `2s`, `1m`, `500ms`.
+    #[arg(long, default_value = "2s")]
+    interval: String,
+    /// Stop after this many views (for scripts; when stdout is not a terminal each view is
+    /// printed in turn instead of redrawn).
+    #[arg(long)]
+    iterations: Option<u64>,
+    #[command(flatten)]
+    json: JsonArg,
+}
+
+impl WatchArgs {
+    fn watch(&self) -> Result<top::Watch, String> {
+        Ok(top::Watch {
+            interval: top::interval(&self.interval)?,
+            iterations: self.iterations,
+            json: self.json.json,
+        })
+    }
+}
+
 #[derive(Debug, clap::Args, Clone, Copy)]
 struct JsonArg {
     /// Print machine-readable JSON.
@@ -180,7 +216,9 @@ fn main() -> ExitCode {
         Command::Restart(args) => {
             daemon::restart(config, args.listen, args.allow_open, args.json.json)
         }
-        Command::Status(args) => daemon::status(args),
+        Command::Status(args) if args.watch => args.every.watch().and_then(top::run),
+        Command::Status(args) => daemon::status(args.every.json),
+        Command::Top(args) => args.watch().and_then(top::run),
         Command::Reload(args) => daemon::reload(config, args),
         Command::Route { model, json } => route::route(config, &model, json.json),
         Command::Init { force } => config_cmd::init(config, force),

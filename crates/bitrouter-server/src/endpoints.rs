@@ -23,7 +23,7 @@ use crate::live::{Active, LiveGateway};
 use crate::relay::StreamOutcome;
 use crate::reply::{self, COST_HEADER, ClientSide, OVERHEAD_HEADER};
 use crate::report::{ReplyFacts, Report};
-use crate::{count_tokens, explain, listing};
+use crate::{count_tokens, explain, listing, status};
 
 /// The header carrying BitRouter's request id.
 pub const REQUEST_ID_HEADER: &str = "x-bitrouter-request-id";
@@ -42,6 +42,8 @@ pub(crate) enum Endpoint {
     Route,
     /// `GET /metrics`: Prometheus text exposition.
     Metrics,
+    /// `GET /bitrouter/status`: the live view `bitrouter status` and `top` print.
+    Status,
     /// A model call.
     Model(Route),
     NotFound,
@@ -87,6 +89,7 @@ pub(crate) fn classify(path: &str, query: Option<&str>) -> Endpoint {
     match strip_version(path) {
         "/health" | "/healthz" => Endpoint::Health,
         "/bitrouter/route" => Endpoint::Route,
+        "/bitrouter/status" => Endpoint::Status,
         "/metrics" => Endpoint::Metrics,
         "/models" => Endpoint::Models,
         "/chat/completions" => Endpoint::Model(Route::body(Protocol::OpenaiChat)),
@@ -218,6 +221,7 @@ where
                     model_call(&active, call, &info, route, req).await
                 }
                 (Endpoint::Metrics, &Method::GET) => metrics(&active),
+                (Endpoint::Status, &Method::GET) => status::answer(&active.gateway, live.reloads()),
                 (Endpoint::NotFound, _) => GatewayError::NotFound {
                     message: format!(
                         "no endpoint at `{path}`; BitRouter serves POST /v1/chat/completions, /v1/responses, \
@@ -501,6 +505,7 @@ mod tests {
         assert_eq!(classify("/v1/models", None), Endpoint::Models);
         assert_eq!(classify("/v1beta/models", None), Endpoint::GoogleModels);
         assert_eq!(classify("/health", None), Endpoint::Health);
+        assert_eq!(classify("/bitrouter/status", None), Endpoint::Status);
         assert_eq!(classify("/v1x/models", None), Endpoint::NotFound);
         assert_eq!(
             protocol_for_path("/v1/messages"),

@@ -11,6 +11,7 @@ use bitrouter_telemetry::Metrics;
 use crate::call::{CallReply, FailedAttempt};
 use crate::error::GatewayError;
 use crate::keys::GrantSlot;
+use crate::recent::RecentCalls;
 use crate::relay::StreamOutcome;
 
 /// Where outcomes go; kept across reloads so counters never reset.
@@ -22,6 +23,8 @@ pub struct Observers {
     pub sinks: Vec<Arc<dyn OutcomeSink>>,
     /// The ledger's queue depth and drops, read at each scrape.
     pub ledger: Option<bitrouter_storage::LedgerHandle>,
+    /// The last minute of calls and today's spend, for `GET /bitrouter/status`.
+    pub recent: Arc<RecentCalls>,
 }
 
 impl std::fmt::Debug for Observers {
@@ -38,6 +41,7 @@ impl Default for Observers {
             metrics: Arc::new(Metrics::new()),
             sinks: Vec::new(),
             ledger: None,
+            recent: Arc::new(RecentCalls::new()),
         }
     }
 }
@@ -45,6 +49,7 @@ impl Default for Observers {
 impl Observers {
     fn emit(&self, outcome: &CallOutcome) {
         self.metrics.record(outcome);
+        self.recent.record(outcome);
         for s in &self.sinks {
             s.record(outcome);
         }
