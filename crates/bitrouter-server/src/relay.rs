@@ -23,7 +23,7 @@ use bitrouter_protocols::{
     stream_encoder, write_event,
 };
 use bytes::{Bytes, BytesMut};
-use futures::{Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 
 /// How a stream ended, for the logs (and later the ledger).
 #[derive(Debug, Clone, Default)]
@@ -103,6 +103,74 @@ fn stream_error_status(e: &ProviderError) -> u16 {
 
 const TRUNCATED: &str = "the upstream ended the stream before it was complete";
 
+/// Whether a pass-through stream's tap must decode this event: it may carry usage, end the
+/// stream, or report an error. Content deltas (most events) need only be checked as JSON,
+/// which costs a fraction of a decode.
+fn carries_state(protocol: Protocol, ev: &SseEvent) -> bool {
+    let has = |needle: &str| memchr::memmem::find(ev.data.as_bytes(), needle.as_bytes()).is_some();
+    match protocol {
+        Protocol::OpenaiChat => ev.data == "[DONE]" || has("\"usage\":{") || has("\"error\""),
+        Protocol::AnthropicMessages => !matches!(
+            ev.event.as_deref(),
+            Some("content_block_delta" | "content_block_start" | "content_block_stop" | "ping")
+        ),
+        Protocol::OpenaiResponses => {
+            !(has("\"type\":\"response.output_text.delta\"")
+                || has("\"type\":\"response.function_call_arguments.delta\"")
+                || has("\"type\":\"response.reasoning_summary_text.delta\""))
+        }
+        Protocol::GoogleGenerateContent => {
+            has("finishReason") || has("usageMetadata") || has("\"error\"")
+        }
+    }
+}
+
+/// The upstream's chunks, with every chunk that has already arrived joined to the one
+/// awaited (up to 64 KiB): one write to the client instead of one per event, and no waiting
+/// for anything that has not arrived.
+struct Coalesce {
+    inner: ByteStream,
+    /// An end or error met while joining, returned on the next call.
+    deferred: Option<Option<Result<Bytes, ProviderError>>>,
+}
+
+const COALESCE_MAX: usize = 64 * 1024;
+
+impl Coalesce {
+    fn new(inner: ByteStream) -> Self {
+        Self {
+            inner,
+            deferred: None,
+        }
+    }
+
+    async fn next(&mut self) -> Option<Result<Bytes, ProviderError>> {
+        if let Some(deferred) = self.deferred.take() {
+            return deferred;
+        }
+        let first = match self.inner.next().await {
+            Some(Ok(chunk)) => chunk,
+            other => return other,
+        };
+        let mut joined: Option<BytesMut> = None;
+        while joined.as_ref().map_or(first.len(), BytesMut::len) < COALESCE_MAX {
+            match self.inner.next().now_or_never() {
+                Some(Some(Ok(more))) => {
+                    joined
+                        .get_or_insert_with(|| BytesMut::from(&first[..]))
+                        .extend_from_slice(&more);
+                }
+                Some(end_or_error) => {
+                    self.deferred = Some(end_or_error);
+                    break;
+                }
+                None => break,
+            }
+        }
+        Some(Ok(joined.map_or(first, BytesMut::freeze)))
+    }
+}
+
 /// Forwards upstream chunks untouched (or re-framed event by event when the usage chunk the
 /// client did not ask for must be dropped).
 pub fn passthrough(
@@ -112,7 +180,8 @@ pub fn passthrough(
     on_end: OnEnd,
 ) -> impl Stream<Item = Bytes> + Send {
     struct State {
-        upstream: ByteStream,
+        protocol: Protocol,
+        upstream: Coalesce,
         sse: SseDecoder,
         decoder: Box<dyn StreamDecoder>,
         encoder: Box<dyn StreamEncoder>,
@@ -137,7 +206,15 @@ pub fn passthrough(
             let events = std::mem::take(&mut self.events);
             for (i, ev) in events.iter().enumerate() {
                 self.parts.clear();
-                if let Err(e) = self.decoder.decode(ev, &mut self.parts) {
+                let decoded = if carries_state(self.protocol, ev) {
+                    self.decoder.decode(ev, &mut self.parts)
+                } else {
+                    // A content event: the client reads it as it is; it only has to be JSON.
+                    serde_json::from_str::<serde::de::IgnoredAny>(&ev.data)
+                        .map(|_| ())
+                        .map_err(|e| bitrouter_protocols::DecodeError::new(e.to_string()))
+                };
+                if let Err(e) = decoded {
                     if serde_json::from_str::<serde::de::IgnoredAny>(&ev.data).is_err() {
                         // Not an event at all: the client must not get it, nor a `[DONE]`
                         // after it that would make the broken answer look complete.
@@ -156,10 +233,13 @@ pub fn passthrough(
                     self.upstream_error = true;
                     self.end.outcome.error = Some(e.message);
                 }
-                let mut usage_only = !self.parts.is_empty();
+                // A usage-only chunk yields its usage (and, when it is the first event the tap
+                // decoded, the Start the decoder synthesises): nothing the client asked for.
+                let mut usage_only = self.parts.iter().any(|p| matches!(p, StreamPart::Usage(_)));
                 for p in &self.parts {
                     match p {
                         StreamPart::Usage(u) => self.end.usage(u),
+                        StreamPart::Start { .. } => {}
                         _ => usage_only = false,
                     }
                 }
@@ -283,7 +363,8 @@ pub fn passthrough(
     }
 
     let state = State {
-        upstream: chunks,
+        protocol,
+        upstream: Coalesce::new(chunks),
         sse: SseDecoder::new(),
         decoder: stream_decoder(protocol),
         encoder: stream_encoder(protocol, options),
@@ -326,7 +407,7 @@ pub fn canonical_parts(answer: AnswerStream) -> PartStream {
         AnswerStream::Wire { protocol, chunks } => (protocol, chunks),
     };
     struct State {
-        upstream: ByteStream,
+        upstream: Coalesce,
         sse: SseDecoder,
         decoder: Box<dyn StreamDecoder>,
         events: Vec<SseEvent>,
@@ -387,7 +468,7 @@ pub fn canonical_parts(answer: AnswerStream) -> PartStream {
         }
     }
     let state = State {
-        upstream: chunks,
+        upstream: Coalesce::new(chunks),
         sse: SseDecoder::new(),
         decoder: stream_decoder(protocol),
         events: Vec::new(),
@@ -448,10 +529,19 @@ pub fn translate(
 
         async fn next(&mut self) -> Option<Bytes> {
             let mut out = Vec::new();
-            while !self.done && out.is_empty() {
-                let waited = Instant::now();
-                let next = self.parts.next().await;
-                self.end.outcome.upstream_wait += waited.elapsed();
+            while !self.done && (out.is_empty() || out.len() < COALESCE_MAX) {
+                // Wait only while nothing is ready to send; then take what has arrived.
+                let next = if out.is_empty() {
+                    let waited = Instant::now();
+                    let next = self.parts.next().await;
+                    self.end.outcome.upstream_wait += waited.elapsed();
+                    next
+                } else {
+                    match self.parts.next().now_or_never() {
+                        Some(next) => next,
+                        None => break,
+                    }
+                };
                 match next {
                     Some(Ok(part)) => match self.guard(Some(part)) {
                         Ok(parts) => self.emit(&parts, &mut out),
