@@ -116,6 +116,7 @@ async fn auth_login_whoami_providers_list_logout() {
             "google",
             "openrouter",
             "opencode",
+            "opencode-go",
             "bedrock",
             "copilot",
             "codex",
