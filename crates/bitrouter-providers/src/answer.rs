@@ -95,7 +95,12 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-async fn collect(mut body: Incoming, limit: usize, idle: Duration) -> Result<Bytes, ProviderError> {
+/// Reads a whole body, at most `limit` bytes, with `idle` as the longest wait between frames.
+pub(crate) async fn collect(
+    mut body: Incoming,
+    limit: usize,
+    idle: Duration,
+) -> Result<Bytes, ProviderError> {
     let mut buf = BytesMut::new();
     loop {
         let frame = tokio::time::timeout(idle, body.frame())

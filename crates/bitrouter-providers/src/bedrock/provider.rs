@@ -1,7 +1,7 @@
 //! [`BedrockProvider`]: Converse and ConverseStream calls, signed or with a bearer token.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use bitrouter_core::{
@@ -9,11 +9,10 @@ use bitrouter_core::{
     RequestBody, ResponseBody, TimeoutPhase,
 };
 use bitrouter_protocols::RequestContext;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use http::{Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
 
 use super::error::status_error;
 use super::request::encode_converse;
@@ -21,6 +20,7 @@ use super::response::decode_converse;
 use super::settings::{BedrockAuth, BedrockSettings};
 use super::sigv4::{SigV4Request, amz_date_now, sign_v4, uri_encode};
 use super::stream::{ConverseStreamMapper, part_stream};
+use crate::answer::collect;
 use crate::client::UpstreamClient;
 
 const USER_AGENT_VALUE: &str = concat!("bitrouter/", env!("CARGO_PKG_VERSION"));
@@ -252,29 +252,4 @@ fn host_of(uri: &Uri) -> Option<String> {
         Some(port) if Some(port) != default => format!("{host}:{port}"),
         _ => host.to_owned(),
     })
-}
-
-async fn collect(mut body: Incoming, limit: usize, idle: Duration) -> Result<Bytes, ProviderError> {
-    let mut buf = BytesMut::new();
-    loop {
-        let frame = tokio::time::timeout(idle, body.frame())
-            .await
-            .map_err(|_| ProviderError::Timeout {
-                phase: TimeoutPhase::Idle,
-                after: idle,
-            })?;
-        let Some(frame) = frame else { break };
-        let frame = frame.map_err(|e| ProviderError::Connect {
-            message: format!("the connection broke while reading the answer: {e}"),
-        })?;
-        if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > limit {
-                return Err(ProviderError::InvalidResponse {
-                    message: format!("the answer is larger than {limit} bytes"),
-                });
-            }
-            buf.extend_from_slice(&data);
-        }
-    }
-    Ok(buf.freeze())
 }
