@@ -12,7 +12,7 @@ use bitrouter_protocols::RequestContext;
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use http::{Method, Request, Uri};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 
 use super::error::status_error;
 use super::request::encode_converse;
