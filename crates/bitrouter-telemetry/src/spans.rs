@@ -180,9 +180,9 @@ impl AttemptSpan {
         &self.span
     }
 
-    /// The attempt ended: `Ok` when the upstream answered, else its error and whether the
-    /// next target is tried.
-    pub fn ended(&self, result: Result<(), &ProviderError>, falls_back: bool) {
+    /// The attempt ended (and its span closes): `Ok` when the upstream answered, else its
+    /// error and whether the next target is tried.
+    pub fn ended(self, result: Result<(), &ProviderError>, falls_back: bool) {
         if self.span.is_disabled() {
             return;
         }

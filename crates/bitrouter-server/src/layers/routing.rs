@@ -14,7 +14,6 @@ use bitrouter_core::{ProviderError, ProviderResponse, RouteRequest, Router};
 use bitrouter_router::{Admission, HealthBook};
 use bitrouter_telemetry::AttemptSpan;
 use tower::{Layer, Service, ServiceExt};
-use tracing::Instrument;
 
 use crate::call::{CallReply, FailedAttempt, ModelCall, StreamGuards, TargetedCall};
 use crate::error::GatewayError;
@@ -137,20 +136,17 @@ where
                     target: target.clone(),
                 };
                 let started = std::time::Instant::now();
+                // A child of the call's span, which the call's future runs in.
                 let span = AttemptSpan::start(&target.provider, &target.model, i + 1);
-                let result = async {
-                    if first {
-                        first = false;
-                        inner.call(attempt).await
-                    } else {
-                        match inner.ready().await {
-                            Ok(svc) => svc.call(attempt).await,
-                            Err(e) => Err(e),
-                        }
+                let result = if first {
+                    first = false;
+                    inner.call(attempt).await
+                } else {
+                    match inner.ready().await {
+                        Ok(svc) => svc.call(attempt).await,
+                        Err(e) => Err(e),
                     }
-                }
-                .instrument(span.span().clone())
-                .await;
+                };
                 upstream_time += started.elapsed();
                 let falls_back = matches!(&result, Err(e) if e.is_retryable() && i < last);
                 span.ended(result.as_ref().map(|_| ()), falls_back);
