@@ -36,6 +36,7 @@ use tracing_subscriber::layer::SubscriberExt;
 /// The W3C Trace Context specification's own examples of `traceparent`.
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const TRACEPARENT_STREAM: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+const TRACEPARENT_FAILED: &str = "00-4bf92f3577b34da6a3ce929d0e0e4737-00f067aa0ba902b8-01";
 
 /// A span as the collector received it, with its resource's `service.name`.
 #[derive(Debug, Clone)]
@@ -242,14 +243,21 @@ async fn each_request_is_one_trace_with_genai_attributes_and_attempt_spans() {
     let plain = post(&url, None, &chat("gpt-4o-mini")).await;
     assert_eq!(plain.status, StatusCode::OK);
 
-    // 3 + 2 spans for the fallback call, 2 for the stream, 2 for the plain call.
-    let spans = wait_for(&collector, &pipeline, 7).await;
-    assert_eq!(spans.len(), 7, "{spans:#?}");
+    // 4. Every target fails.
+    let busy = r#"{"error":{"message":"busy","type":"server_error","param":null,"code":null}}"#;
+    openai.push(Script::status(503, busy));
+    openrouter.push(Script::status(502, busy));
+    let failed = post(&url, Some(TRACEPARENT_FAILED), &chat("gpt-4o-mini")).await;
+    assert_eq!(failed.status, StatusCode::BAD_GATEWAY, "{}", failed.text());
+
+    // 3 spans for the fallback call, 2 for the stream, 2 for the plain call, 3 for the failure.
+    let spans = wait_for(&collector, &pipeline, 10).await;
+    assert_eq!(spans.len(), 10, "{spans:#?}");
     assert!(spans.iter().all(|r| r.service == "bitrouter"));
     let mut traces: Vec<String> = spans.iter().map(|r| hex(&r.span.trace_id)).collect();
     traces.sort();
     traces.dedup();
-    assert_eq!(traces.len(), 3, "one trace per request: {traces:?}");
+    assert_eq!(traces.len(), 4, "one trace per request: {traces:?}");
 
     // The fallback call: the caller's trace, a SERVER span under the caller's span.
     let (trace, parent) = ids(TRACEPARENT);
@@ -401,6 +409,47 @@ async fn each_request_is_one_trace_with_genai_attributes_and_attempt_spans() {
     let root_trace = hex(&roots[0].trace_id);
     assert_ne!(root_trace, ids(TRACEPARENT).0);
     assert_ne!(root_trace, ids(TRACEPARENT_STREAM).0);
+
+    // The failure: the call span says why, each attempt says how it ended.
+    let in_trace: Vec<&Span> = spans
+        .iter()
+        .map(|r| &r.span)
+        .filter(|s| hex(&s.trace_id) == ids(TRACEPARENT_FAILED).0)
+        .collect();
+    assert_eq!(in_trace.len(), 3, "{in_trace:#?}");
+    let call = in_trace
+        .iter()
+        .find(|s| s.kind == SpanKind::Server as i32)
+        .unwrap();
+    assert_eq!(
+        string(call, "error.type").as_deref(),
+        Some("all_targets_failed")
+    );
+    assert_eq!(int(call, "http.response.status_code"), Some(502));
+    assert_eq!(
+        call.status.as_ref().map(|s| s.code),
+        Some(Code::Error as i32)
+    );
+    assert_eq!(string(call, "gen_ai.usage.input_tokens"), None);
+    let mut outcomes: Vec<(Option<i64>, Option<String>, Option<i64>)> = in_trace
+        .iter()
+        .filter(|s| s.kind == SpanKind::Client as i32)
+        .map(|s| {
+            (
+                int(s, "bitrouter.attempt"),
+                string(s, "bitrouter.outcome"),
+                int(s, "http.response.status_code"),
+            )
+        })
+        .collect();
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        vec![
+            (Some(1), Some("fallback".into()), Some(503)),
+            (Some(2), Some("failed".into()), Some(502)),
+        ]
+    );
 
     gw.shutdown().await;
 }
