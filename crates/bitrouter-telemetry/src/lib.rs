@@ -10,11 +10,11 @@
 //! [`CallSpan`] and [`AttemptSpan`] are the `tracing` spans of a model call and of each
 //! upstream attempt, named after OpenTelemetry's GenAI semantic conventions. They cost a
 //! disabled call site unless an exporter consumes them: with the `otlp` feature,
-//! [`otlp::OtlpPipeline`] sends them to a collector over OTLP/HTTP.
+//! `otlp::OtlpPipeline` sends them to a collector over OTLP/HTTP.
 //!
 //! | feature | what it adds |
 //! | --- | --- |
-//! | `otlp` | [`otlp`]: OpenTelemetry trace export over OTLP/HTTP (protobuf), W3C `traceparent` continuation |
+//! | `otlp` | the `otlp` module: OpenTelemetry trace export over OTLP/HTTP (protobuf), and W3C `traceparent` continuation |
 
 mod in_flight;
 mod metrics;
