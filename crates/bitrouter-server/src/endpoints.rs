@@ -8,11 +8,13 @@ use std::task::{Context, Poll};
 
 use bitrouter_core::{Protocol, RequestBody, RouteError, WireBody};
 use bitrouter_protocols::{StreamOptions, peek_body};
+use bitrouter_telemetry::CallSpan;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError};
 use tower::ServiceExt;
+use tracing::Instrument;
 
 use crate::body::{Body, json};
 use crate::call::ModelCall;
@@ -272,32 +274,55 @@ where
         streamed: false,
         grant: Default::default(),
     };
+    // SERVER span of the call; continues the caller's trace when it sent a `traceparent`.
+    let span = CallSpan::start(&report.request_id, req.headers());
     let model_call = match prepare(info, route, req).await {
         Ok(c) => c,
         Err(e) => {
+            span.failed(e.status().as_u16(), e.label());
             report.failed(&e);
             return e.into_response(protocol);
         }
     };
+    let sent = match &model_call.body {
+        RequestBody::Wire(w) => Some(&w.bytes[..]),
+        _ => None,
+    };
+    span.requested(&model_call.model, model_call.stream, sent);
     report.requested_model = model_call.model.clone();
     report.grant = model_call.grant.clone();
     report.streamed = model_call.stream;
     let options = StreamOptions {
         include_usage: model_call.include_usage,
     };
-    let reply = match call.oneshot(model_call).await {
+    let reply = match call
+        .oneshot(model_call)
+        .instrument(span.span().clone())
+        .await
+    {
         Ok(reply) => reply,
         Err(e) => {
+            span.failed(e.status().as_u16(), e.label());
             report.failed(&e);
             return e.into_response(protocol);
         }
     };
     let facts = ReplyFacts::of(&reply, received);
+    span.served(
+        &facts.target.provider,
+        &facts.target.model,
+        facts.failed.len(),
+    );
     let streamed = matches!(reply.response, bitrouter_core::ProviderResponse::Stream(_));
     let on_end = {
-        let (report, facts) = (report.clone(), facts.clone());
+        let (report, facts, span) = (report.clone(), facts.clone(), span.clone());
         let guard = streamed.then(|| report.observers.metrics.stream_started());
         Box::new(move |end: StreamOutcome| {
+            // The span stays open until here: a stream's usage is known only at its end.
+            span.finished(200, end.usage.as_ref());
+            if !end.completed {
+                span.failed(200, "stream");
+            }
             report.stream_ended(&facts, &end);
             drop(guard);
         })
@@ -323,11 +348,13 @@ where
                         h.insert(HeaderName::from_static(COST_HEADER), v);
                     }
                 }
+                span.finished(200, rendered.usage.as_ref());
                 report.complete(&facts, rendered.usage);
             }
             res
         }
         Err(e) => {
+            span.failed(e.status().as_u16(), e.label());
             report.failed(&e);
             e.into_response(protocol)
         }

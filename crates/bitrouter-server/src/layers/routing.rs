@@ -12,6 +12,7 @@ use std::task::{Context, Poll};
 
 use bitrouter_core::{ProviderError, ProviderResponse, RouteRequest, Router};
 use bitrouter_router::{Admission, HealthBook};
+use bitrouter_telemetry::AttemptSpan;
 use tower::{Layer, Service, ServiceExt};
 
 use crate::call::{CallReply, FailedAttempt, ModelCall, StreamGuards, TargetedCall};
@@ -135,6 +136,8 @@ where
                     target: target.clone(),
                 };
                 let started = std::time::Instant::now();
+                // A child of the call's span, which the call's future runs in.
+                let span = AttemptSpan::start(&target.provider, &target.model, i + 1);
                 let result = if first {
                     first = false;
                     inner.call(attempt).await
@@ -145,6 +148,8 @@ where
                     }
                 };
                 upstream_time += started.elapsed();
+                let falls_back = matches!(&result, Err(e) if e.is_retryable() && i < last);
+                span.ended(result.as_ref().map(|_| ()), falls_back);
                 match &result {
                     Err(e) if e.is_retryable() => health.record_failure(&target.provider),
                     // Any answer, even a refusal of the request, shows the provider is up.
