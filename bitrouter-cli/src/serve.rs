@@ -86,6 +86,8 @@ fn init_tracing(
         );
     let log = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        // The daemon's log is a file: colour codes only where a person reads a terminal.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_filter(filter);
     let otlp = file.and_then(|f| f.config.telemetry.otlp.as_ref());
     let exporter = start_exporter(otlp, runtime)?;
