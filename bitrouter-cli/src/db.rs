@@ -5,7 +5,7 @@ use std::future::Future;
 use std::path::Path;
 use std::process::ExitCode;
 
-use bitrouter_storage::{Backend, Storage, StorageError, StorageOptions};
+use bitrouter_storage::{Backend, Storage, StorageError, StorageOptions, redact_url};
 use clap::Subcommand;
 
 use crate::{JsonArg, home, settings};
@@ -35,16 +35,16 @@ fn migrate(config: Option<&Path>, json: bool) -> Result<ExitCode, String> {
             println!(
                 "{}",
                 serde_json::json!({
-                    "database": redact(&url),
+                    "database": redact_url(&url),
                     "backend": backend,
                     "applied": applied,
                     "up_to_date": applied.is_empty(),
                 })
             );
         } else if applied.is_empty() {
-            println!("{} ({backend}): up to date", redact(&url));
+            println!("{} ({backend}): up to date", redact_url(&url));
         } else {
-            println!("{} ({backend}): applied", redact(&url));
+            println!("{} ({backend}): applied", redact_url(&url));
             for name in &applied {
                 println!("  {name}");
             }
@@ -118,23 +118,9 @@ pub fn backend_name(backend: Backend) -> &'static str {
     }
 }
 
-/// The URL with any password replaced by `***`, for output.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use bitrouter_storage::redact_url as redact;
 
     #[test]
     fn passwords_are_hidden() {

@@ -50,7 +50,7 @@ mod storage;
 mod tables;
 mod users;
 
-pub use error::StorageError;
+pub use error::{StorageError, redact_url};
 pub use findings::GuardrailFinding;
 pub use keys::{
     Budget, KeyLimits, KeyRecord, KeyState, KeyUpdate, NewKey, SECRET_PREFIX, models_allow,
