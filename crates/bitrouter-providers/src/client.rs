@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use bitrouter_core::{ProviderError, TimeoutPhase};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
@@ -68,4 +69,33 @@ impl UpstreamClient {
     pub fn timeouts(&self) -> Timeouts {
         self.timeouts
     }
+
+    /// Sends `request` and waits for the response head within the first-byte timeout.
+    /// `api_base` names the upstream in a connection error, followed by the error's causes.
+    pub(crate) async fn send(
+        &self,
+        request: http::Request<Full<Bytes>>,
+        api_base: &str,
+    ) -> Result<http::Response<hyper::body::Incoming>, ProviderError> {
+        let first_byte = self.timeouts.first_byte;
+        tokio::time::timeout(first_byte, self.inner.request(request))
+            .await
+            .map_err(|_| ProviderError::Timeout {
+                phase: TimeoutPhase::FirstByte,
+                after: first_byte,
+            })?
+            .map_err(|e| connect_error(api_base, &e))
+    }
+}
+
+fn connect_error(api_base: &str, e: &hyper_util::client::legacy::Error) -> ProviderError {
+    use std::error::Error as _;
+    let mut message = format!("{e} ({api_base})");
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    ProviderError::Connect { message }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use bitrouter_core::{Provider, ProviderError, ProviderRequest, ProviderResponse, TimeoutPhase};
+use bitrouter_core::{Provider, ProviderError, ProviderRequest, ProviderResponse};
 
 use crate::accounts::{AccountPool, AccountStatus};
 use crate::client::UpstreamClient;
@@ -58,14 +58,10 @@ impl HttpProvider {
         let started = Instant::now();
         let timeouts = self.client.timeouts;
         let http_request = outbound::http_request(&self.settings, api_key, request, body)?;
-        let response =
-            tokio::time::timeout(timeouts.first_byte, self.client.inner.request(http_request))
-                .await
-                .map_err(|_| ProviderError::Timeout {
-                    phase: TimeoutPhase::FirstByte,
-                    after: timeouts.first_byte,
-                })?
-                .map_err(|e| connect_error(&self.settings, &e))?;
+        let response = self
+            .client
+            .send(http_request, &self.settings.api_base)
+            .await?;
         tracing::debug!(
             provider = %self.settings.id,
             status = %response.status(),
@@ -153,19 +149,4 @@ fn all_resting(
         protocol: request.target.protocol,
         retry_after: Some(std::time::Duration::from_secs(secs)),
     }
-}
-
-fn connect_error(
-    settings: &ProviderSettings,
-    e: &hyper_util::client::legacy::Error,
-) -> ProviderError {
-    use std::error::Error as _;
-    let mut message = format!("{} ({})", e, settings.api_base);
-    let mut source = e.source();
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    ProviderError::Connect { message }
 }

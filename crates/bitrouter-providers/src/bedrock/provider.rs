@@ -165,16 +165,10 @@ impl Provider for BedrockProvider {
             .to_string();
         let http_request = self.http_request(model, request.stream, Bytes::from(body))?;
         let timeouts = self.client.timeouts;
-        let response =
-            tokio::time::timeout(timeouts.first_byte, self.client.inner.request(http_request))
-                .await
-                .map_err(|_| ProviderError::Timeout {
-                    phase: TimeoutPhase::FirstByte,
-                    after: timeouts.first_byte,
-                })?
-                .map_err(|e| ProviderError::Connect {
-                    message: format!("{e} ({})", self.settings.api_base),
-                })?;
+        let response = self
+            .client
+            .send(http_request, &self.settings.api_base)
+            .await?;
         let (parts, body) = response.into_parts();
         if !parts.status.is_success() {
             let bytes = collect(body, MAX_ERROR_BODY, timeouts.idle)
